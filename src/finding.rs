@@ -1,0 +1,78 @@
+//! Findings: what a rule reports.
+
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Whether a finding is a confirmed violation or could not be decided (catalog §0.1, §0.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Violation,
+    /// A link of the chain is outside the linted set: listed with `--show-unknown`, never fails.
+    Unknown,
+}
+
+/// A place in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// The object a finding is about.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub id: &'static str,
+    pub severity: Severity,
+    pub outcome: Outcome,
+    /// What is wrong and why it breaks.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+    pub location: Location,
+    pub resource: Option<ResourceRef>,
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    /// Stable order: file, position, code, message.
+    pub fn sort_key(&self) -> (FileId, u32, u32, &'static str, &str) {
+        (
+            self.location.file,
+            self.location.span.start,
+            self.location.span.end,
+            self.code,
+            self.message.as_str(),
+        )
+    }
+}

@@ -1,0 +1,10 @@
+//! meshlint: a linter for Kubernetes service-mesh and ingress manifests.
+
+pub mod finding;
+pub mod index;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,102 @@
+//! The rule engine: every rule lives in `src/rules/<family>/<code>.rs` and is listed in
+//! [`registry::ALL`].
+
+pub mod registry;
+
+use crate::finding::{Finding, Location, Outcome, Related, ResourceRef, Severity};
+use crate::index::Index;
+
+/// A rule's declaration: metadata, documentation and its check.
+pub struct Rule {
+    pub code: &'static str,
+    pub id: &'static str,
+    pub family: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// Markdown documentation: what, why it breaks, bad and good examples, how to fix and
+    /// suppress. `docs/rules/<id>.md` is generated from it.
+    pub docs: &'static str,
+    pub check: fn(&Index<'_, '_>, &mut Emitter<'_>),
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.id)
+    }
+}
+
+/// Collects the findings of one rule.
+pub struct Emitter<'r> {
+    rule: &'r Rule,
+    pub findings: Vec<Finding>,
+}
+
+impl<'r> Emitter<'r> {
+    pub fn new(rule: &'r Rule) -> Self {
+        Emitter {
+            rule,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Reports a violation at `location` with the rule's default severity.
+    pub fn violation(
+        &mut self,
+        location: Location,
+        resource: Option<ResourceRef>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> &mut Finding {
+        self.push(Outcome::Violation, location, resource, message.into(), help.into())
+    }
+
+    /// Reports that the rule could not decide because a link is outside the linted set.
+    pub fn unknown(
+        &mut self,
+        location: Location,
+        resource: Option<ResourceRef>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> &mut Finding {
+        self.push(Outcome::Unknown, location, resource, message.into(), help.into())
+    }
+
+    fn push(
+        &mut self,
+        outcome: Outcome,
+        location: Location,
+        resource: Option<ResourceRef>,
+        message: String,
+        help: String,
+    ) -> &mut Finding {
+        self.findings.push(Finding {
+            code: self.rule.code,
+            id: self.rule.id,
+            severity: self.rule.severity,
+            outcome,
+            message,
+            help,
+            location,
+            resource,
+            related: Vec::new(),
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+}
+
+impl Finding {
+    /// Adds a related location (builder style).
+    pub fn related(&mut self, location: Location, message: impl Into<String>) -> &mut Self {
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
+        self
+    }
+}
