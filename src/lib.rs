@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub mod index;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod report;

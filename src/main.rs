@@ -1,1 +1,225 @@
-fn main() {}
+//! The meshlint command line.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use miette::miette;
+
+use meshlint::finding::Severity;
+use meshlint::lint::{self, Settings};
+use meshlint::load::files::{self, Notice};
+use meshlint::report::{self, ColorChoice, Format, Report};
+use meshlint::rules::{Rule, registry};
+use meshlint::source::{SourceFile, Sources};
+
+/// Lint Kubernetes service-mesh and ingress manifests (GKE / AWS load balancers in front of
+/// Istio) before they reach a cluster.
+#[derive(Parser, Debug)]
+#[command(name = "meshlint", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Files and directories to lint (`.yaml`, `.yml`, `.json`, recursively); `-` reads stdin.
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+
+    /// Name shown for stdin in locations.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    stdin_filename: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+
+    /// Every reference must resolve inside the linted set (as `istioctl analyze` assumes).
+    #[arg(long)]
+    closed_world: bool,
+
+    /// Also show findings that could not be decided because an object is not in the set.
+    #[arg(long)]
+    show_unknown: bool,
+
+    /// Only run these rules (codes or ids, comma separated).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    select: Vec<String>,
+
+    /// Do not run these rules (codes or ids, comma separated).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    ignore: Vec<String>,
+
+    /// Namespace of objects that do not set one.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    namespace: String,
+
+    /// When to use colours.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    /// Print findings only: no summary, no notices.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every rule: code, id, default severity, summary.
+    Rules,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn resolve_rules(names: &[String], flag: &str) -> miette::Result<Vec<&'static Rule>> {
+    names
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            registry::find(name).ok_or_else(|| {
+                miette!(
+                    help = "`meshlint rules` lists every code and id",
+                    "{flag}: unknown rule `{name}`"
+                )
+            })
+        })
+        .collect()
+}
+
+fn run(cli: Cli) -> miette::Result<ExitCode> {
+    if let Some(Command::Rules) = cli.command {
+        let mut out = std::io::stdout().lock();
+        for r in registry::ALL {
+            let _ = writeln!(
+                out,
+                "{:<8} {:<42} {:<8} {}",
+                r.code,
+                r.id,
+                r.severity.as_str(),
+                r.summary
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let start = Instant::now();
+    let select = resolve_rules(&cli.select, "--select")?;
+    let ignore = resolve_rules(&cli.ignore, "--ignore")?;
+    let settings = Settings {
+        closed_world: cli.closed_world,
+        default_namespace: cli.namespace.clone(),
+        select: (!select.is_empty()).then_some(select),
+        ignore,
+        ..Settings::default()
+    };
+
+    let paths = if cli.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        cli.paths.clone()
+    };
+    let found = files::discover(&paths, &cli.stdin_filename);
+    let mut stderr = std::io::stderr().lock();
+    if !cli.quiet {
+        for n in &found.notices {
+            let _ = writeln!(stderr, "meshlint: {n}");
+        }
+    }
+    let mut fatal = false;
+    for e in &found.errors {
+        fatal = true;
+        let _ = writeln!(
+            stderr,
+            "{:?}",
+            miette!(help = "check the path and its permissions", "{}: {}", e.path, e.message)
+        );
+    }
+
+    let mut sources = Sources::default();
+    for input in found.inputs {
+        sources.add(SourceFile::new(input.path, input.text));
+    }
+    let outcomes = lint::run(&sources, &settings);
+    if outcomes.objects == 0 && !cli.quiet {
+        let helm = found
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::SkippedHelmChart { .. }));
+        let _ = writeln!(
+            stderr,
+            "meshlint: no Kubernetes objects found in {} file(s){}",
+            sources.files.len(),
+            if helm {
+                " (Helm chart sources are skipped: pipe `helm template …` into `meshlint -`)"
+            } else {
+                ""
+            }
+        );
+    }
+
+    let failing = cli.fail_on.threshold().is_some_and(|t| {
+        outcomes.findings.iter().any(|f| f.severity >= t)
+    });
+    let report = Report {
+        findings: outcomes.findings,
+        unknown: outcomes.unknown,
+        show_unknown: cli.show_unknown,
+        files: sources.files.len(),
+        objects: outcomes.objects,
+        elapsed: start.elapsed(),
+        quiet: cli.quiet,
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let rendered = report::render(cli.format, &report, &sources, &mut stdout, color);
+    if let Err(e) = rendered.and_then(|_| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(miette!("cannot write the report: {e}"));
+    }
+    Ok(if fatal {
+        ExitCode::from(2)
+    } else if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

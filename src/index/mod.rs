@@ -1,4 +1,334 @@
-//! The cross-resource index.
-pub struct Index<'a, 's> {
-    _p: std::marker::PhantomData<(&'a (), &'s ())>,
+//! The cross-resource index, built once per run. Rules look things up here; none scans all
+//! objects for each object.
+//!
+//! It also holds the reference policy of catalog §0.4 ([`Index::resolve`]): a reference whose
+//! target is missing is a violation only when the linted set clearly should contain it.
+
+mod lb;
+mod mesh;
+
+pub use lb::{LbBackend, LbKind, Termination};
+pub use mesh::MeshConfig;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::istio::Gateway;
+use crate::model::service::{Service, ServicePort};
+use crate::model::workload::PodTemplate;
+use crate::model::{Object, is_cluster_scoped};
+
+pub type ObjId = usize;
+
+/// Run-wide settings the index needs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--closed-world`: every reference must resolve inside the linted set.
+    pub closed_world: bool,
+}
+
+/// How a name reference resolved (catalog §0.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved<T> {
+    Found(T),
+    /// Missing although the set holds objects of that kind in that namespace (or
+    /// `--closed-world`): a violation. `hint` names the closest existing object.
+    Missing { hint: Option<String> },
+    /// Missing, and nothing suggests it should be in the set: undecided.
+    Unknown,
+}
+
+impl<T> Resolved<T> {
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Resolved::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+type Key<'d> = (&'d str, &'d str, &'d str, &'d str);
+
+pub struct Index<'d, 's> {
+    pub options: Options,
+    pub objects: Vec<Object<'d, 's>>,
+    by_key: HashMap<Key<'d>, ObjId>,
+    kind_ns: HashSet<(&'d str, &'d str, &'d str)>,
+    by_kind: HashMap<(&'d str, &'d str), Vec<ObjId>>,
+
+    pub services: Vec<Service<'d, 's>>,
+    service_by_obj: HashMap<ObjId, usize>,
+    /// Templates each Service selects (R3).
+    service_templates: Vec<Vec<usize>>,
+    /// Services selecting each template.
+    template_services: Vec<Vec<usize>>,
+
+    pub templates: Vec<PodTemplate<'d, 's>>,
+    tpl_by_label: HashMap<(&'d str, &'d str), Vec<usize>>,
+    /// Templates that are Istio gateways (R13).
+    gateway_like: Vec<bool>,
+
+    pub gateways: Vec<Gateway<'d, 's>>,
+    /// Gateways selecting each template.
+    template_gateways: Vec<Vec<usize>>,
+
+    /// Every load-balancer → Service backend (Ingress, MultiClusterIngress).
+    pub lb_backends: Vec<LbBackend<'d, 's>>,
+    pub mesh: MeshConfig,
+}
+
+impl<'d, 's> Index<'d, 's> {
+    pub fn build(objects: Vec<Object<'d, 's>>, options: Options) -> Index<'d, 's> {
+        let mut ix = Index {
+            options,
+            by_key: HashMap::with_capacity(objects.len()),
+            kind_ns: HashSet::new(),
+            by_kind: HashMap::new(),
+            services: Vec::new(),
+            service_by_obj: HashMap::new(),
+            service_templates: Vec::new(),
+            template_services: Vec::new(),
+            templates: Vec::new(),
+            tpl_by_label: HashMap::new(),
+            gateway_like: Vec::new(),
+            gateways: Vec::new(),
+            template_gateways: Vec::new(),
+            lb_backends: Vec::new(),
+            mesh: MeshConfig::default(),
+            objects,
+        };
+        for (id, o) in ix.objects.iter().enumerate() {
+            ix.by_key
+                .entry((o.group, o.kind, o.namespace, o.name))
+                .or_insert(id);
+            ix.kind_ns.insert((o.group, o.kind, o.namespace));
+            ix.by_kind.entry((o.group, o.kind)).or_default().push(id);
+            if let Some(s) = Service::from_object(*o) {
+                ix.service_by_obj.insert(id, ix.services.len());
+                ix.services.push(s);
+            }
+            if let Some(t) = PodTemplate::from_object(*o) {
+                ix.templates.push(t);
+            }
+            if let Some(g) = Gateway::from_object(*o) {
+                ix.gateways.push(g);
+            }
+        }
+        for (i, t) in ix.templates.iter().enumerate() {
+            for &(k, v) in &t.labels {
+                ix.tpl_by_label.entry((k, v)).or_default().push(i);
+            }
+        }
+        ix.service_templates = (0..ix.services.len())
+            .map(|s| {
+                let svc = &ix.services[s];
+                ix.select(&svc.selector, Some(svc.obj.namespace))
+            })
+            .collect();
+        ix.template_services = vec![Vec::new(); ix.templates.len()];
+        for (s, ts) in ix.service_templates.iter().enumerate() {
+            for &t in ts {
+                ix.template_services[t].push(s);
+            }
+        }
+        ix.gateway_like = ix.templates.iter().map(looks_like_gateway).collect();
+        ix.template_gateways = vec![Vec::new(); ix.templates.len()];
+        for (g, gw) in ix.gateways.iter().enumerate() {
+            let selected = match &gw.selector {
+                Some(sel) => ix.select(sel, None),
+                // An absent selector selects every proxy; only gateway workloads matter here.
+                None => (0..ix.templates.len())
+                    .filter(|&t| ix.gateway_like[t])
+                    .collect(),
+            };
+            for t in selected {
+                ix.template_gateways[t].push(g);
+            }
+        }
+        for t in 0..ix.templates.len() {
+            if !ix.template_gateways[t].is_empty() {
+                ix.gateway_like[t] = true;
+            }
+        }
+        ix.mesh = mesh::MeshConfig::from_index(&ix);
+        ix.lb_backends = lb::collect(&ix);
+        ix
+    }
+
+    /// Templates whose labels contain every pair of `selector`, in `namespace` if given.
+    /// An empty selector selects nothing (R3).
+    pub fn select(&self, selector: &[(&str, &str)], namespace: Option<&str>) -> Vec<usize> {
+        let Some(smallest) = selector
+            .iter()
+            .map(|&(k, v)| self.tpl_by_label.get(&(k, v)).map(Vec::as_slice).unwrap_or(&[]))
+            .min_by_key(|c| c.len())
+        else {
+            return Vec::new();
+        };
+        smallest
+            .iter()
+            .copied()
+            .filter(|&t| {
+                let tpl = &self.templates[t];
+                namespace.is_none_or(|ns| tpl.obj.namespace == ns) && tpl.matches(selector)
+            })
+            .collect()
+    }
+
+    /// The object `group/kind` named `name` in `namespace` (`""` for cluster-scoped kinds).
+    pub fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<ObjId> {
+        let ns = if is_cluster_scoped(kind) { "" } else { namespace };
+        self.by_key.get(&(group, kind, ns, name)).copied()
+    }
+
+    /// All objects of a kind, in input order.
+    pub fn of_kind<'a>(&'a self, group: &'a str, kind: &'a str) -> &'a [ObjId] {
+        self.by_kind
+            .get(&(group, kind))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// True if the set holds at least one `group/kind` in `namespace`.
+    pub fn has_kind_in(&self, group: &str, kind: &str, namespace: &str) -> bool {
+        self.kind_ns.contains(&(group, kind, namespace))
+    }
+
+    /// Resolves a name reference under the reference policy of §0.4.
+    pub fn resolve(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Resolved<ObjId> {
+        if let Some(id) = self.get(group, kind, namespace, name) {
+            return Resolved::Found(id);
+        }
+        let ns = if is_cluster_scoped(kind) { "" } else { namespace };
+        if self.options.closed_world || self.has_kind_in(group, kind, ns) {
+            Resolved::Missing {
+                hint: self.did_you_mean(group, kind, name),
+            }
+        } else {
+            Resolved::Unknown
+        }
+    }
+
+    /// The closest existing object of a kind, by edit distance on the name.
+    pub fn did_you_mean(&self, group: &str, kind: &str, name: &str) -> Option<String> {
+        let max = (name.len() / 3).clamp(1, 3);
+        self.of_kind(group, kind)
+            .iter()
+            .take(20_000)
+            .filter_map(|&id| {
+                let o = &self.objects[id];
+                let d = edit_distance(o.name, name, max)?;
+                Some((d, o.namespace, o.name))
+            })
+            .min()
+            .map(|(_, ns, n)| {
+                if ns.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{ns}/{n}")
+                }
+            })
+    }
+
+    /// The Service (or MultiClusterService) stored for object `id`.
+    pub fn service_of(&self, id: ObjId) -> Option<usize> {
+        self.service_by_obj.get(&id).copied()
+    }
+
+    /// Templates selected by a Service (R3).
+    pub fn service_templates(&self, svc: usize) -> &[usize] {
+        &self.service_templates[svc]
+    }
+
+    /// Services selecting template `t`.
+    pub fn template_services(&self, t: usize) -> &[usize] {
+        &self.template_services[t]
+    }
+
+    pub fn is_gateway_template(&self, t: usize) -> bool {
+        self.gateway_like[t]
+    }
+
+    /// Gateways whose selector matches template `t`.
+    pub fn template_gateways(&self, t: usize) -> &[usize] {
+        &self.template_gateways[t]
+    }
+
+    /// The Gateway servers that receive traffic sent to Service port `port` of Service `svc`
+    /// (R9): servers with `port.number == port.port` of Gateways selecting the Service's pods.
+    /// `None` when the Service's pods are not in the set, or are not an Istio gateway.
+    pub fn receiving_servers(
+        &self,
+        svc: usize,
+        port: &ServicePort<'_, '_>,
+    ) -> Option<Vec<(usize, usize)>> {
+        let templates = self.service_templates(svc);
+        let gateway_templates: Vec<usize> = templates
+            .iter()
+            .copied()
+            .filter(|&t| self.gateway_like[t])
+            .collect();
+        if gateway_templates.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let number = port.port?;
+        for t in gateway_templates {
+            for &g in &self.template_gateways[t] {
+                for (s, server) in self.gateways[g].servers.iter().enumerate() {
+                    if server.number == Some(number) && !out.contains(&(g, s)) {
+                        out.push((g, s));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        Some(out)
+    }
+}
+
+/// R13 without the Gateway part: a proxy image, an injected gateway, or a synthesised one.
+fn looks_like_gateway(t: &PodTemplate<'_, '_>) -> bool {
+    if t.obj.origin().is_some() {
+        return true;
+    }
+    let injected_gateway = t.annotation("inject.istio.io/templates") == Some("gateway");
+    t.containers().any(|c| match c.image {
+        Some(img) => {
+            let base = img.rsplit('/').next().unwrap_or(img);
+            base.starts_with("proxyv2:") || base == "proxyv2" || (img == "auto" && injected_gateway)
+        }
+        None => false,
+    })
+}
+
+/// Levenshtein distance, `None` when larger than `max`.
+fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_is_bounded() {
+        assert_eq!(edit_distance("sample-gateway", "sample-gatway", 3), Some(1));
+        assert_eq!(edit_distance("abc", "xyz123", 2), None);
+    }
 }

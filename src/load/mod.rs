@@ -1,1 +1,2 @@
-//! TODO
+//! Loading: files, directories and stdin → parsed documents → objects.
+pub mod files;

@@ -1,7 +1,12 @@
 //! The rule engine: every rule lives in `src/rules/<family>/<code>.rs` and is listed in
 //! [`registry::ALL`].
 
+pub mod alb;
+pub mod gke;
+pub mod grpc_h2;
 pub mod registry;
+pub mod tls;
+pub mod yaml;
 
 use crate::finding::{Finding, Location, Outcome, Related, ResourceRef, Severity};
 use crate::index::Index;
@@ -99,4 +104,9 @@ impl Finding {
         self.severity = severity;
         self
     }
+}
+
+/// ` (synthesised from …)` for objects that are not in a manifest, else empty.
+pub fn origin_note(obj: &crate::model::Object<'_, '_>) -> String {
+    obj.origin().map(|o| format!(" ({o})")).unwrap_or_default()
 }

@@ -1,8 +1,18 @@
 //! Every rule meshlint knows, in code order.
 
-use super::Rule;
+use super::{Rule, alb, gke, grpc_h2, tls, yaml};
 
-pub static ALL: &[&Rule] = &[];
+pub static ALL: &[&Rule] = &[
+    &alb::alb001::RULE,
+    &alb::alb002::RULE,
+    &gke::gke001::RULE,
+    &gke::gke002::RULE,
+    &grpc_h2::h2001::RULE,
+    &tls::tls001::RULE,
+    &yaml::yaml001::RULE,
+    &yaml::yaml002::RULE,
+    &yaml::yaml003::RULE,
+];
 
 /// Finds a rule by code (`GKE001`) or id (`gke-sni-less-https-backend`), case-insensitively.
 pub fn find(name: &str) -> Option<&'static Rule> {

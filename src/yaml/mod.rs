@@ -61,6 +61,9 @@ pub struct Document<'s> {
     pub(crate) root: Option<NodeId>,
     /// Span of the whole document text (for findings about the document itself).
     pub span: Span,
+    /// For synthesised objects: where they come from, e.g. "synthesised from IstioOperator
+    /// istio-system/control-plane". Their spans point at the fields that produced them.
+    pub origin: Option<String>,
 }
 
 impl<'s> Document<'s> {
@@ -180,7 +183,7 @@ impl<'d, 's> Node<'d, 's> {
     }
 
     /// Sequence items (empty for anything else).
-    pub fn items(&self) -> impl ExactSizeIterator<Item = Node<'d, 's>> + 'd {
+    pub fn items(self) -> impl ExactSizeIterator<Item = Node<'d, 's>> + 'd {
         let (start, len) = match self.data().kind {
             Kind::Seq { start, len } => (start as usize, len as usize),
             _ => (0, 0),
@@ -192,7 +195,7 @@ impl<'d, 's> Node<'d, 's> {
     }
 
     /// Mapping entries as (key, value) in document order (empty for anything else).
-    pub fn entries(&self) -> impl ExactSizeIterator<Item = (Node<'d, 's>, Node<'d, 's>)> + 'd {
+    pub fn entries(self) -> impl ExactSizeIterator<Item = (Node<'d, 's>, Node<'d, 's>)> + 'd {
         let (start, len) = match self.data().kind {
             Kind::Map { start, len } => (start as usize, len as usize),
             _ => (0, 0),
@@ -264,6 +267,7 @@ impl<'s> Builder<'s> {
                 owned: String::new(),
                 root: None,
                 span: Span::default(),
+                origin: None,
             },
             pending: Vec::new(),
         }
@@ -346,6 +350,11 @@ impl<'s> Builder<'s> {
 
     pub fn view(&self, id: NodeId) -> Node<'_, 's> {
         Node { doc: &self.doc, id }
+    }
+
+    /// Marks the document as synthesised (see [`Document::origin`]).
+    pub fn set_origin(&mut self, origin: String) {
+        self.doc.origin = Some(origin);
     }
 
     pub fn finish(mut self, root: Option<NodeId>, span: Span) -> Document<'s> {

@@ -1,0 +1,183 @@
+//! One lint run: parse every source in parallel, build the index once, run every selected rule.
+
+use rayon::prelude::*;
+
+use crate::finding::{Finding, Location, Outcome, Severity};
+use crate::index::{Index, Options};
+use crate::model::{Object, synth};
+use crate::rules::{Emitter, Rule, registry};
+use crate::source::{FileId, Sources, Span};
+use crate::yaml::{Document, ParseErrorKind, ParseLimits, parse_stream};
+
+/// What to run and how.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub closed_world: bool,
+    /// Namespace for namespaced objects without one (R1).
+    pub default_namespace: String,
+    /// Rules to run (all when `None`).
+    pub select: Option<Vec<&'static Rule>>,
+    pub ignore: Vec<&'static Rule>,
+    pub limits: ParseLimits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            closed_world: false,
+            default_namespace: "default".into(),
+            select: None,
+            ignore: Vec::new(),
+            limits: ParseLimits::default(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        let selected = match &self.select {
+            Some(list) => list.iter().any(|r| r.code == rule.code),
+            None => true,
+        };
+        selected && !self.ignore.iter().any(|r| r.code == rule.code)
+    }
+}
+
+/// The result of a run, before rendering.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    /// Violations, sorted by file, position, code.
+    pub findings: Vec<Finding>,
+    /// Undecided findings, sorted likewise.
+    pub unknown: Vec<Finding>,
+    /// Kubernetes objects linted (synthesised ones included).
+    pub objects: usize,
+}
+
+/// Lints all `sources` together.
+pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
+    let parsed: Vec<_> = sources
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| parse_stream(FileId(i as u32), &f.text, &settings.limits))
+        .collect();
+
+    let mut raw: Vec<Finding> = Vec::new();
+    let mut docs: Vec<Document<'_>> = Vec::new();
+    for (i, out) in parsed.into_iter().enumerate() {
+        let file = FileId(i as u32);
+        for e in out.errors {
+            raw.push(parse_finding(file, e));
+        }
+        docs.extend(out.docs);
+    }
+
+    let ns = settings.default_namespace.as_str();
+    let mut objects: Vec<Object<'_, '_>> = Vec::with_capacity(docs.len());
+    for d in &docs {
+        if let Some(root) = d.root() {
+            collect_objects(root, ns, &mut objects);
+        }
+    }
+    let synthesised: Vec<Document<'_>> = objects.iter().flat_map(synth::istio_operator).collect();
+    for d in &synthesised {
+        if let Some(root) = d.root() {
+            collect_objects(root, ns, &mut objects);
+        }
+    }
+    let count = objects.len();
+    let index = Index::build(
+        objects,
+        Options {
+            closed_world: settings.closed_world,
+        },
+    );
+
+    let rule_findings: Vec<Vec<Finding>> = registry::ALL
+        .par_iter()
+        .filter(|r| settings.enabled(r))
+        .map(|r| {
+            let mut em = Emitter::new(r);
+            (r.check)(&index, &mut em);
+            em.findings
+        })
+        .collect();
+    raw.extend(rule_findings.into_iter().flatten());
+    raw.retain(|f| {
+        registry::find(f.code).is_none_or(|r| settings.enabled(r))
+    });
+
+    let mut out = Outcomes {
+        objects: count,
+        ..Outcomes::default()
+    };
+    for f in raw {
+        match f.outcome {
+            Outcome::Violation => out.findings.push(f),
+            Outcome::Unknown => out.unknown.push(f),
+        }
+    }
+    for list in [&mut out.findings, &mut out.unknown] {
+        list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        list.dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);
+    }
+    out
+}
+
+/// Adds the object(s) of a document root: one object, or the items of a `kind: List`.
+fn collect_objects<'d, 's>(root: crate::yaml::Node<'d, 's>, ns: &'d str, out: &mut Vec<Object<'d, 's>>) {
+    let Some(obj) = Object::from_root(root, ns) else {
+        return;
+    };
+    if obj.kind == "List" || (obj.kind.ends_with("List") && root.get("items").is_some_and(|i| i.is_seq())) {
+        for item in root.get("items").into_iter().flat_map(|i| i.items()) {
+            if let Some(o) = Object::from_root(item, ns) {
+                out.push(o);
+            }
+        }
+    } else {
+        out.push(obj);
+    }
+}
+
+fn parse_finding(file: FileId, e: crate::yaml::ParseError) -> Finding {
+    let (code, id, help) = match e.kind {
+        ParseErrorKind::Syntax => (
+            "YAML001",
+            "invalid-yaml",
+            "fix the syntax; the other documents of this file were still linted",
+        ),
+        ParseErrorKind::DuplicateKey { .. } => (
+            "YAML002",
+            "duplicate-key",
+            "remove one of the two keys: the API server rejects the object (or one value is silently lost)",
+        ),
+        ParseErrorKind::Limit => (
+            "YAML003",
+            "yaml-limits-exceeded",
+            "this document was not linted; simplify it (fewer aliases, less nesting)",
+        ),
+    };
+    let mut f = Finding {
+        code,
+        id,
+        severity: Severity::Error,
+        outcome: Outcome::Violation,
+        message: e.message,
+        help: help.to_string(),
+        location: Location { file, span: e.span },
+        resource: None,
+        related: Vec::new(),
+    };
+    if let ParseErrorKind::DuplicateKey { first } = e.kind {
+        f.related.push(crate::finding::Related {
+            location: Location {
+                file,
+                span: Span { ..first },
+            },
+            message: "first defined here".into(),
+        });
+    }
+    f
+}

@@ -1,0 +1,3 @@
+//! Family `alb`: AWS Load Balancer Controller Ingress → ALB.
+pub mod alb001;
+pub mod alb002;

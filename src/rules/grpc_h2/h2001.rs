@@ -1,0 +1,137 @@
+//! H2001 h2c-port-with-http-probe.
+
+use crate::finding::Severity;
+use crate::index::Index;
+use crate::model::IntOrName;
+use crate::model::workload::{Container, PodTemplate};
+use crate::rules::{Emitter, Rule};
+use crate::yaml::Node;
+
+pub static RULE: Rule = Rule {
+    code: "H2001",
+    id: "h2c-port-with-http-probe",
+    family: "grpc-h2",
+    severity: Severity::Error,
+    summary: "An HTTP/1.1 httpGet probe targets a port that only speaks plaintext HTTP/2 (h2c)",
+    docs: include_str!("h2001.md"),
+    check,
+};
+
+/// ESP v1 (`endpoints-runtime:1…`): NGINX based, its `--http2_port` speaks only h2c.
+fn is_esp_v1(c: &Container<'_, '_>) -> bool {
+    let Some(image) = c.image else { return false };
+    let (path, tag) = match image.rsplit_once(':') {
+        Some((p, t)) if !t.contains('/') => (p, t),
+        _ => (image, "latest"),
+    };
+    path.ends_with("/endpoints-runtime") && (tag == "1" || tag.starts_with("1."))
+}
+
+/// The value of ESP's `--http2_port=N` / `--http2_port N` / `-P N` / `-PN`, with its node.
+fn esp_http2_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> {
+    let args: Vec<(&str, Node<'_, '_>)> = c.args().collect();
+    for (i, (a, n)) in args.iter().enumerate() {
+        let value = if let Some(v) = a.strip_prefix("--http2_port=") {
+            Some(v)
+        } else if *a == "--http2_port" || *a == "-P" {
+            args.get(i + 1).map(|(v, _)| *v)
+        } else if let Some(v) = a.strip_prefix("-P") {
+            Some(v)
+        } else {
+            None
+        };
+        if let Some(p) = value.and_then(|v| v.trim().parse::<i64>().ok()) {
+            return Some((p, *n));
+        }
+    }
+    None
+}
+
+/// Resolves a Service targetPort against a template (R5): a name is the first container port
+/// of that name.
+fn target_in_template(tpl: &PodTemplate<'_, '_>, target: IntOrName<'_>) -> Option<i64> {
+    match target {
+        IntOrName::Int(i) => Some(i),
+        IntOrName::Name(n) => tpl.containers().find_map(|c| c.port_named(n)),
+    }
+}
+
+/// Is this Service port plaintext HTTP/2 only (appProtocol h2c/grpc, or an Istio `grpc` name)?
+fn h2c_only(app_protocol: Option<&str>, name: Option<&str>) -> Option<&'static str> {
+    match app_protocol {
+        Some("kubernetes.io/h2c") => return Some("appProtocol kubernetes.io/h2c"),
+        Some(p) if p.eq_ignore_ascii_case("grpc") => return Some("appProtocol grpc"),
+        Some(_) => return None,
+        None => {}
+    }
+    let name = name?.to_ascii_lowercase();
+    if name.starts_with("grpc-web") {
+        return None;
+    }
+    (name == "grpc" || name.starts_with("grpc-")).then_some("Istio port name grpc")
+}
+
+fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
+    for (t, tpl) in ix.templates.iter().enumerate() {
+        for c in tpl.containers() {
+            let esp = if is_esp_v1(&c) { esp_http2_port(&c) } else { None };
+            for probe in c.probes() {
+                if probe.handler != "httpGet" {
+                    continue;
+                }
+                let (Some(r), Some(port_node)) = (probe.port, probe.port_node) else {
+                    continue;
+                };
+                let Some(n) = c.resolve(r) else { continue };
+                let at = tpl.obj.loc(port_node);
+                let container = c.name.unwrap_or("?");
+                if let Some((p, arg)) = esp
+                    && p == n
+                {
+                    let f = em.violation(
+                        at,
+                        Some(tpl.obj.resource()),
+                        format!(
+                            "{} of container `{container}` sends an HTTP/1.1 GET to port {n}, ESP's \
+                             `--http2_port`, where NGINX accepts only plaintext HTTP/2: the probe \
+                             always fails, the pod never becomes Ready and the Service gets no \
+                             endpoints",
+                            probe.which
+                        ),
+                        "give ESP an HTTP/1.1 port (`--http_port=8001`) and probe `/healthz` there, \
+                         keeping gRPC on the HTTP/2 port; or use a `tcpSocket` or `grpc` probe",
+                    );
+                    f.related(tpl.obj.loc(arg), "HTTP/2-only port declared here");
+                    continue;
+                }
+                // A Service port that carries only h2c / gRPC to this container port.
+                let hit = ix.template_services(t).iter().find_map(|&s| {
+                    let svc = &ix.services[s];
+                    svc.ports.iter().find_map(|sp| {
+                        let why = h2c_only(sp.app_protocol, sp.name)?;
+                        let target = target_in_template(tpl, sp.target?)?;
+                        (target == n).then_some((s, sp.node, why))
+                    })
+                });
+                if let Some((s, node, why)) = hit {
+                    let svc = &ix.services[s];
+                    let f = em.violation(
+                        at,
+                        Some(tpl.obj.resource()),
+                        format!(
+                            "{} of container `{container}` sends an HTTP/1.1 GET to port {n}, which \
+                             {} serves as HTTP/2 only ({why}): a server that speaks only h2c or \
+                             gRPC rejects the probe and the pod never becomes Ready",
+                            probe.which,
+                            svc.obj.display()
+                        ),
+                        "probe a separate HTTP/1.1 port, or use a `grpc` probe (grpc.health.v1) or \
+                         a `tcpSocket` probe",
+                    );
+                    f.severity(Severity::Warning);
+                    f.related(svc.obj.loc(node), "HTTP/2-only Service port");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Family `tls`: where TLS terminates between the load balancer, the gateway and the app.
+pub mod tls001;
