@@ -110,3 +110,36 @@ impl Finding {
 pub fn origin_note(obj: &crate::model::Object<'_, '_>) -> String {
     obj.origin().map(|o| format!(" ({o})")).unwrap_or_default()
 }
+
+/// The documentation page of a rule (`docs/rules/<id>.md`, and `meshlint rule CODE` later).
+pub fn doc_page(rule: &Rule) -> String {
+    format!(
+        "# {} `{}`\n\n{}\n\n- Family: `{}`\n- Default severity: {}\n- Suppress: annotation `meshlint.io/ignore: \"{}\"` on the resource, or `--ignore {}`\n\n{}\n",
+        rule.code,
+        rule.id,
+        rule.summary,
+        rule.family,
+        rule.severity.as_str(),
+        rule.code,
+        rule.code,
+        rule.docs.trim_end()
+    )
+}
+
+/// `docs/rules/README.md`: the table of all rules.
+pub fn doc_index() -> String {
+    let mut s = String::from(
+        "# Rules\n\nGenerated from the rules' own documentation (`UPDATE_DOCS=1 cargo test --test docs`).\n\n| Code | Id | Severity | Summary |\n|---|---|---|---|\n",
+    );
+    for r in registry::ALL {
+        s.push_str(&format!(
+            "| {} | [`{}`]({}.md) | {} | {} |\n",
+            r.code,
+            r.id,
+            r.id,
+            r.severity.as_str(),
+            r.summary
+        ));
+    }
+    s
+}

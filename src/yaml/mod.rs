@@ -273,6 +273,12 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// Reserves room for about `nodes` nodes.
+    pub fn reserve(&mut self, nodes: usize) {
+        self.doc.nodes.reserve(nodes);
+        self.doc.children.reserve(nodes);
+    }
+
     fn push(&mut self, span: Span, kind: Kind) -> NodeId {
         self.doc.nodes.push(NodeData { span, kind });
         (self.doc.nodes.len() - 1) as NodeId

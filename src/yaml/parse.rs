@@ -197,7 +197,14 @@ pub fn parse_document<'s>(
         let (ev, span) = match ev {
             Ok(x) => x,
             Err(e) => {
-                out.errors.push(scan_error(&e, &mut off));
+                let mut err = scan_error(&e, &mut off);
+                // An error found only at the end of the piece (an unclosed bracket, say) belongs
+                // to the last line with content, not to the next document's marker.
+                let content_end = range.start + piece.trim_end().len();
+                if err.span.start as usize >= content_end {
+                    err.span = Span::new(content_end, content_end);
+                }
+                out.errors.push(err);
                 if let Some(s) = st.take() {
                     out.errors.extend(s.errors);
                 }
@@ -212,8 +219,10 @@ pub fn parse_document<'s>(
             Event::DocumentStart(_) => {
                 doc_start = start;
                 root = None;
+                let mut b = Builder::new(file, src);
+                b.reserve(piece.len() / 12);
                 st = Some(State {
-                    b: Builder::new(file, src),
+                    b,
                     src,
                     limits,
                     stack: Vec::new(),

@@ -43,7 +43,9 @@ pub fn target_type<'d, 's>(ix: &Index<'d, 's>, b: &LbBackend<'d, 's>) -> TargetT
                     return TargetType::Set(v, n);
                 }
             }
-            None => return TargetType::Unknown(name.to_string()),
+            // In a closed world a missing IngressClassParams sets nothing.
+            None if !ix.options.closed_world => return TargetType::Unknown(name.to_string()),
+            None => {}
         }
     }
     let svc = b.service.found().map(|&s| &ix.services[s].obj);

@@ -41,7 +41,8 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         );
         match ix.receiving_servers(s, port) {
             None => {
-                if ix.service_templates(s).is_empty() {
+                // In a closed world, pods missing from the set do not exist: not a gateway.
+                if ix.service_templates(s).is_empty() && !ix.options.closed_world {
                     let f = em.unknown(
                         at,
                         Some(lb.resource()),

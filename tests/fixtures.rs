@@ -1,0 +1,138 @@
+//! Runs every fixture under `fixtures/<CODE>/` and requires exactly the findings marked inline:
+//! `# expect: CODE[, CODE…]` for violations and `# expect-unknown: CODE` for undecided ones, on
+//! the line they point at. Each file directly in a rule folder is linted on its own; each
+//! subfolder is linted as one set of files.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use meshlint::finding::Finding;
+use meshlint::lint::{self, Settings};
+use meshlint::load::files;
+use meshlint::rules::registry;
+use meshlint::source::{SourceFile, Sources};
+
+type Marks = BTreeSet<(String, u32, String)>;
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Parses the expectation markers of a set of sources.
+fn expected(sources: &Sources) -> (Marks, Marks) {
+    let mut violations = Marks::new();
+    let mut unknown = Marks::new();
+    for f in &sources.files {
+        for (i, line) in f.text.lines().enumerate() {
+            for (marker, set) in [
+                ("# expect-unknown:", &mut unknown),
+                ("# expect:", &mut violations),
+            ] {
+                if let Some(pos) = line.find(marker) {
+                    let codes = &line[pos + marker.len()..];
+                    let codes = codes.split('#').next().unwrap_or("");
+                    for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                        set.insert((f.path.clone(), i as u32 + 1, code.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    (violations, unknown)
+}
+
+fn actual(sources: &Sources, findings: &[Finding]) -> Marks {
+    findings
+        .iter()
+        .map(|f| {
+            let file = sources.get(f.location.file);
+            let lc = file.line_col(f.location.span.start);
+            (file.path.clone(), lc.line, f.code.to_string())
+        })
+        .collect()
+}
+
+fn load(path: &Path) -> Sources {
+    let found = files::discover(&[path.to_string_lossy().into_owned()], "<stdin>");
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let mut sources = Sources::default();
+    for i in found.inputs {
+        sources.add(SourceFile::new(i.path, i.text));
+    }
+    sources
+}
+
+/// Every lint set under `fixtures/<CODE>/`: single files and subfolders.
+fn fixture_sets() -> Vec<PathBuf> {
+    let mut sets = Vec::new();
+    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
+        .expect("fixtures/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some())
+        .collect();
+    rule_dirs.sort();
+    for dir in rule_dirs {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("rule fixture dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_dir()
+                    || p.extension()
+                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            })
+            .collect();
+        entries.sort();
+        sets.extend(entries);
+    }
+    sets
+}
+
+#[test]
+fn every_fixture_yields_exactly_its_marked_findings() {
+    let mut failures = Vec::new();
+    let sets = fixture_sets();
+    assert!(sets.len() > 12, "fixtures not found");
+    for set in sets {
+        let sources = load(&set);
+        let (want_v, want_u) = expected(&sources);
+        let out = lint::run(&sources, &Settings::default());
+        let got_v = actual(&sources, &out.findings);
+        let got_u = actual(&sources, &out.unknown);
+        for (kind, want, got) in [("violation", want_v, got_v), ("unknown", want_u, got_u)] {
+            for m in got.difference(&want) {
+                failures.push(format!("unexpected {kind} {} at {}:{}", m.2, m.0, m.1));
+            }
+            for m in want.difference(&got) {
+                failures.push(format!("missing {kind} {} at {}:{}", m.2, m.0, m.1));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_bad_fixture_that_fires_and_a_good_one() {
+    for rule in registry::ALL {
+        let dir = fixtures_root().join(rule.code);
+        let bad = dir.join("bad.yaml");
+        let good = dir.join("good.yaml");
+        assert!(bad.is_file(), "{} has no fixtures/{}/bad.yaml", rule.code, rule.code);
+        assert!(good.is_file(), "{} has no fixtures/{}/good.yaml", rule.code, rule.code);
+        let sources = load(&bad);
+        let out = lint::run(&sources, &Settings::default());
+        assert!(
+            out.findings.iter().any(|f| f.code == rule.code),
+            "{}/bad.yaml does not trigger {}",
+            rule.code,
+            rule.code
+        );
+        let sources = load(&good);
+        let out = lint::run(&sources, &Settings::default());
+        assert!(
+            !out.findings.iter().any(|f| f.code == rule.code),
+            "{}/good.yaml triggers {}",
+            rule.code,
+            rule.code
+        );
+    }
+}
