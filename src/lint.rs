@@ -104,9 +104,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         })
         .collect();
     raw.extend(rule_findings.into_iter().flatten());
-    raw.retain(|f| {
-        registry::find(f.code).is_none_or(|r| settings.enabled(r))
-    });
+    raw.retain(|f| registry::find(f.code).is_none_or(|r| settings.enabled(r)));
 
     let mut out = Outcomes {
         objects: count,
@@ -120,17 +118,25 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     }
     for list in [&mut out.findings, &mut out.unknown] {
         list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        list.dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);
+        list.dedup_by(|a, b| {
+            a.code == b.code && a.location == b.location && a.message == b.message
+        });
     }
     out
 }
 
 /// Adds the object(s) of a document root: one object, or the items of a `kind: List`.
-fn collect_objects<'d, 's>(root: crate::yaml::Node<'d, 's>, ns: &'d str, out: &mut Vec<Object<'d, 's>>) {
+fn collect_objects<'d, 's>(
+    root: crate::yaml::Node<'d, 's>,
+    ns: &'d str,
+    out: &mut Vec<Object<'d, 's>>,
+) {
     let Some(obj) = Object::from_root(root, ns) else {
         return;
     };
-    if obj.kind == "List" || (obj.kind.ends_with("List") && root.get("items").is_some_and(|i| i.is_seq())) {
+    if obj.kind == "List"
+        || (obj.kind.ends_with("List") && root.get("items").is_some_and(|i| i.is_seq()))
+    {
         for item in root.get("items").into_iter().flat_map(|i| i.items()) {
             if let Some(o) = Object::from_root(item, ns) {
                 out.push(o);

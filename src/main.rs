@@ -168,7 +168,12 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         let _ = writeln!(
             stderr,
             "{:?}",
-            miette!(help = "check the path and its permissions", "{}: {}", e.path, e.message)
+            miette!(
+                help = "check the path and its permissions",
+                "{}: {}",
+                e.path,
+                e.message
+            )
         );
     }
 
@@ -194,9 +199,10 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         );
     }
 
-    let failing = cli.fail_on.threshold().is_some_and(|t| {
-        outcomes.findings.iter().any(|f| f.severity >= t)
-    });
+    let failing = cli
+        .fail_on
+        .threshold()
+        .is_some_and(|t| outcomes.findings.iter().any(|f| f.severity >= t));
     let report = Report {
         findings: outcomes.findings,
         unknown: outcomes.unknown,

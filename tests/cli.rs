@@ -98,7 +98,12 @@ spec:
 #[test]
 fn exit_codes_follow_fail_on() {
     let bad = run(&["fixtures/ALB001/bad.yaml"]);
-    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
     let good = run(&["fixtures/ALB001/good.yaml"]);
     assert_eq!(good.status.code(), Some(0));
     let never = run(&["--fail-on", "never", "fixtures/ALB001/bad.yaml"]);
@@ -106,14 +111,23 @@ fn exit_codes_follow_fail_on() {
     // GKE002 is info: it does not fail a run by default, only with --fail-on info.
     let info = run(&["--select", "GKE002", "fixtures/GKE002/bad.yaml"]);
     assert_eq!(info.status.code(), Some(0));
-    let info = run(&["--select", "GKE002", "--fail-on", "info", "fixtures/GKE002/bad.yaml"]);
+    let info = run(&[
+        "--select",
+        "GKE002",
+        "--fail-on",
+        "info",
+        "fixtures/GKE002/bad.yaml",
+    ]);
     assert_eq!(info.status.code(), Some(1));
 }
 
 #[test]
 fn usage_errors_and_missing_paths_exit_2() {
     assert_eq!(run(&["--format", "xml", "fixtures"]).status.code(), Some(2));
-    assert_eq!(run(&["--select", "NOPE001", "fixtures"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["--select", "NOPE001", "fixtures"]).status.code(),
+        Some(2)
+    );
     let missing = run(&["does/not/exist.yaml"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does/not/exist.yaml"));
@@ -198,7 +212,11 @@ fn json_shape() {
     assert_eq!(f["resource"]["namespace"], "istio-system");
     let related = f["related"].as_array().unwrap();
     assert!(!related.is_empty());
-    assert!(related.iter().all(|r| r["path"].is_string() && r["line"].as_u64().unwrap() >= 1));
+    assert!(
+        related
+            .iter()
+            .all(|r| r["path"].is_string() && r["line"].as_u64().unwrap() >= 1)
+    );
     assert!(v["unknown"].is_array());
     for key in ["errors", "warnings", "infos", "unknown", "files", "objects"] {
         assert!(v["summary"][key].is_u64(), "summary.{key}");
@@ -227,7 +245,11 @@ fn a_syntax_error_does_not_hide_other_documents_or_files() {
         format!("{ALB_BAD}---\nkind: ConfigMap\ndata: {{a: [1, 2\n"),
     )
     .unwrap();
-    std::fs::write(dir.join("b.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n").unwrap();
+    std::fs::write(
+        dir.join("b.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+    )
+    .unwrap();
     let out = run(&["--format", "json", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let f = findings(&json(&out));
@@ -247,8 +269,16 @@ fn helm_chart_sources_are_skipped_with_a_hint() {
     let dir = temp_dir("helm");
     let chart = dir.join("chart");
     std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: x\nversion: 0.1.0\n").unwrap();
-    std::fs::write(chart.join("templates/svc.yaml"), "{{ if .Values.x }}\nkind: Service\n{{ end }}\n").unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: x\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/svc.yaml"),
+        "{{ if .Values.x }}\nkind: Service\n{{ end }}\n",
+    )
+    .unwrap();
     let out = run(&[dir.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("helm template"), "{err}");
@@ -271,7 +301,9 @@ fn rules_lists_every_rule() {
     let out = run(&["rules"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for code in ["GKE001", "GKE002", "ALB001", "ALB002", "TLS001", "H2001", "YAML001", "YAML002"] {
+    for code in [
+        "GKE001", "GKE002", "ALB001", "ALB002", "TLS001", "H2001", "YAML001", "YAML002",
+    ] {
         assert!(text.lines().any(|l| l.starts_with(code)), "{code} missing");
     }
     assert!(text.contains("gke-sni-less-https-backend"));
@@ -292,7 +324,11 @@ fn kind_list_and_json_files_load() {
              "spec": {"selector": {"istio": "ingress"}, "ports": [{"port": 80}]}}
         ]
     });
-    std::fs::write(dir.join("list.json"), serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("list.json"),
+        serde_json::to_string_pretty(&list).unwrap(),
+    )
+    .unwrap();
     let out = run(&["--format", "json", dir.to_str().unwrap()]);
     let f = findings(&json(&out));
     assert_eq!(f.len(), 1, "{f:?}");
@@ -305,10 +341,18 @@ fn kind_list_and_json_files_load() {
 fn namespace_flag_defaults_objects_without_one() {
     // The Ingress names no namespace; the Service is in `edge`. Only with --namespace edge do
     // they meet.
-    let input = ALB_BAD.replace("  namespace: istio-ingress\nspec:\n  ingressClassName", "spec:\n  ingressClassName").replace("namespace: istio-ingress", "namespace: edge");
+    let input = ALB_BAD
+        .replace(
+            "  namespace: istio-ingress\nspec:\n  ingressClassName",
+            "spec:\n  ingressClassName",
+        )
+        .replace("namespace: istio-ingress", "namespace: edge");
     let plain = json(&run_stdin(&["--format", "json", "-"], &input));
     assert!(findings(&plain).is_empty());
-    let edge = json(&run_stdin(&["--format", "json", "--namespace", "edge", "-"], &input));
+    let edge = json(&run_stdin(
+        &["--format", "json", "--namespace", "edge", "-"],
+        &input,
+    ));
     assert_eq!(findings(&edge).len(), 1);
 }
 
@@ -322,12 +366,20 @@ fn closed_world_and_show_unknown() {
     let human = run(&["--color", "never", p.to_str().unwrap()]);
     assert_eq!(human.status.code(), Some(0));
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("undecided (run with --show-unknown)"), "{text}");
+    assert!(
+        text.contains("undecided (run with --show-unknown)"),
+        "{text}"
+    );
     let shown = run(&["--color", "never", "--show-unknown", p.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&shown.stdout).contains("unknown:"));
     assert_eq!(shown.status.code(), Some(0));
     // In a closed world the pods that are not in the set do not exist: not a gateway, no finding.
-    let closed = json(&run(&["--format", "json", "--closed-world", p.to_str().unwrap()]));
+    let closed = json(&run(&[
+        "--format",
+        "json",
+        "--closed-world",
+        p.to_str().unwrap(),
+    ]));
     assert!(findings(&closed).is_empty());
     assert!(closed["unknown"].as_array().unwrap().is_empty());
 }

@@ -52,10 +52,19 @@ fn every_rule_is_documented_and_unique() {
     for r in registry::ALL {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
         assert!(ids.insert(r.id), "duplicate id {}", r.id);
-        for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+        ] {
             assert!(r.docs.contains(section), "{} docs lack `{section}`", r.code);
         }
-        assert!(!r.docs.contains("TODO"), "{} docs are a placeholder", r.code);
+        assert!(
+            !r.docs.contains("TODO"),
+            "{} docs are a placeholder",
+            r.code
+        );
         assert!(!r.summary.is_empty());
     }
 }

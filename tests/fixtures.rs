@@ -68,7 +68,9 @@ fn fixture_sets() -> Vec<PathBuf> {
     let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
         .expect("fixtures/")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some())
+        .filter(|p| {
+            p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some()
+        })
         .collect();
     rule_dirs.sort();
     for dir in rule_dirs {
@@ -116,8 +118,18 @@ fn every_rule_has_a_bad_fixture_that_fires_and_a_good_one() {
         let dir = fixtures_root().join(rule.code);
         let bad = dir.join("bad.yaml");
         let good = dir.join("good.yaml");
-        assert!(bad.is_file(), "{} has no fixtures/{}/bad.yaml", rule.code, rule.code);
-        assert!(good.is_file(), "{} has no fixtures/{}/good.yaml", rule.code, rule.code);
+        assert!(
+            bad.is_file(),
+            "{} has no fixtures/{}/bad.yaml",
+            rule.code,
+            rule.code
+        );
+        assert!(
+            good.is_file(),
+            "{} has no fixtures/{}/good.yaml",
+            rule.code,
+            rule.code
+        );
         let sources = load(&bad);
         let out = lint::run(&sources, &Settings::default());
         assert!(

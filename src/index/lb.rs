@@ -3,9 +3,9 @@
 //! terminates (R12).
 
 use super::{Index, ObjId, Resolved};
+use crate::model::Object;
 use crate::model::annotations;
 use crate::model::ingress::{self, Backend, CLASS_ANNOTATION};
-use crate::model::Object;
 use crate::yaml::Node;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,19 +75,19 @@ pub fn owner(ix: &Index<'_, '_>, obj: &Object<'_, '_>, eks_only: bool) -> Option
         };
     }
     match obj.spec().and_then(|s| s.str_at("ingressClassName")) {
-        Some(name) => {
-            match ix.get("networking.k8s.io", "IngressClass", "", name) {
-                Some(id) => {
-                    let ctrl = ix.objects[id].spec().and_then(|s| s.str_at("controller"));
-                    (ctrl == Some(ALB_CONTROLLER)).then_some(LbKind::AlbIngress)
-                }
-                None => (name == "alb").then_some(LbKind::AlbIngress),
+        Some(name) => match ix.get("networking.k8s.io", "IngressClass", "", name) {
+            Some(id) => {
+                let ctrl = ix.objects[id].spec().and_then(|s| s.str_at("controller"));
+                (ctrl == Some(ALB_CONTROLLER)).then_some(LbKind::AlbIngress)
             }
-        }
+            None => (name == "alb").then_some(LbKind::AlbIngress),
+        },
         None => {
             let has_alb_annotations = obj.annotations().is_some_and(|a| {
-                a.entries()
-                    .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("alb.ingress.kubernetes.io/")))
+                a.entries().any(|(k, _)| {
+                    k.as_str()
+                        .is_some_and(|k| k.starts_with("alb.ingress.kubernetes.io/"))
+                })
             });
             if has_alb_annotations || eks_only {
                 // A default IngressClass of the ALB controller owns class-less Ingresses.
@@ -100,11 +100,13 @@ pub fn owner(ix: &Index<'_, '_>, obj: &Object<'_, '_>, eks_only: bool) -> Option
 }
 
 fn default_alb_class(ix: &Index<'_, '_>) -> bool {
-    ix.of_kind("networking.k8s.io", "IngressClass").iter().any(|&id| {
-        let o = &ix.objects[id];
-        o.annotation("ingressclass.kubernetes.io/is-default-class") == Some("true")
-            && o.spec().and_then(|s| s.str_at("controller")) == Some(ALB_CONTROLLER)
-    })
+    ix.of_kind("networking.k8s.io", "IngressClass")
+        .iter()
+        .any(|&id| {
+            let o = &ix.objects[id];
+            o.annotation("ingressclass.kubernetes.io/is-default-class") == Some("true")
+                && o.spec().and_then(|s| s.str_at("controller")) == Some(ALB_CONTROLLER)
+        })
 }
 
 /// Provider inference (§11): the set shows AWS signals and no GKE ones.
@@ -204,21 +206,19 @@ impl<'d, 's> Index<'d, 's> {
         let svc = &self.services[s];
         if b.kind.is_gke() {
             let keys = annotations::app_protocol_keys(svc.multi_cluster);
-            let found = keys.iter().find_map(|k| svc.obj.annotation_entry(k));
-            if let (Some((_, value)), Some(name)) = (found, port.name) {
-                if let Some((_, map)) = annotations::app_protocols(&svc.obj, keys)
-                    && let Some((_, proto)) = map.iter().find(|(k, _)| k == name)
-                {
-                    let protocol = match proto.as_str() {
-                        "HTTPS" => "HTTPS",
-                        "HTTP2" => "HTTP2",
-                        _ => "HTTP",
-                    };
-                    return Some(AppProtocol {
-                        protocol,
-                        source: Some(value),
-                    });
-                }
+            if let Some((a, map)) = annotations::app_protocols(&svc.obj, keys)
+                && let Some(name) = port.name
+                && let Some((_, proto)) = map.iter().find(|(k, _)| k == name)
+            {
+                let protocol = match proto.as_str() {
+                    "HTTPS" => "HTTPS",
+                    "HTTP2" => "HTTP2",
+                    _ => "HTTP",
+                };
+                return Some(AppProtocol {
+                    protocol,
+                    source: Some(a.value_node),
+                });
             }
             return Some(AppProtocol {
                 protocol: "HTTP",

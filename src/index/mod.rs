@@ -32,7 +32,9 @@ pub enum Resolved<T> {
     Found(T),
     /// Missing although the set holds objects of that kind in that namespace (or
     /// `--closed-world`): a violation. `hint` names the closest existing object.
-    Missing { hint: Option<String> },
+    Missing {
+        hint: Option<String>,
+    },
     /// Missing, and nothing suggests it should be in the set: undecided.
     Unknown,
 }
@@ -159,7 +161,12 @@ impl<'d, 's> Index<'d, 's> {
     pub fn select(&self, selector: &[(&str, &str)], namespace: Option<&str>) -> Vec<usize> {
         let Some(smallest) = selector
             .iter()
-            .map(|&(k, v)| self.tpl_by_label.get(&(k, v)).map(Vec::as_slice).unwrap_or(&[]))
+            .map(|&(k, v)| {
+                self.tpl_by_label
+                    .get(&(k, v))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            })
             .min_by_key(|c| c.len())
         else {
             return Vec::new();
@@ -176,7 +183,11 @@ impl<'d, 's> Index<'d, 's> {
 
     /// The object `group/kind` named `name` in `namespace` (`""` for cluster-scoped kinds).
     pub fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<ObjId> {
-        let ns = if is_cluster_scoped(kind) { "" } else { namespace };
+        let ns = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
         self.by_key.get(&(group, kind, ns, name)).copied()
     }
 
@@ -198,7 +209,11 @@ impl<'d, 's> Index<'d, 's> {
         if let Some(id) = self.get(group, kind, namespace, name) {
             return Resolved::Found(id);
         }
-        let ns = if is_cluster_scoped(kind) { "" } else { namespace };
+        let ns = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
         if self.options.closed_world || self.has_kind_in(group, kind, ns) {
             Resolved::Missing {
                 hint: self.did_you_mean(group, kind, name),

@@ -65,7 +65,12 @@ impl<'d, 's> Service<'d, 's> {
         };
         let ports = spec
             .and_then(|s| s.get("ports"))
-            .map(|p| p.items().filter(|n| n.is_map()).map(ServicePort::from_node).collect())
+            .map(|p| {
+                p.items()
+                    .filter(|n| n.is_map())
+                    .map(ServicePort::from_node)
+                    .collect()
+            })
             .unwrap_or_default();
         Some(Service {
             obj,

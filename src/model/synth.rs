@@ -238,17 +238,16 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
         .path(&["values", "global", "istioNamespace"])
         .and_then(|n| n.as_text())
         .unwrap_or("istio-system");
-    let gateways: Vec<Option<Node<'_, '_>>> =
-        match spec.path(&["components", "ingressGateways"]) {
-            Some(list) => list.items().map(Some).collect(),
-            None => {
-                // The default and demo profiles install `istio-ingressgateway`.
-                match spec.str_at("profile").unwrap_or("default") {
-                    "default" | "demo" => vec![None],
-                    _ => Vec::new(),
-                }
+    let gateways: Vec<Option<Node<'_, '_>>> = match spec.path(&["components", "ingressGateways"]) {
+        Some(list) => list.items().map(Some).collect(),
+        None => {
+            // The default and demo profiles install `istio-ingressgateway`.
+            match spec.str_at("profile").unwrap_or("default") {
+                "default" | "demo" => vec![None],
+                _ => Vec::new(),
             }
-        };
+        }
+    };
     let mut out = Vec::new();
     for (i, gw) in gateways.into_iter().enumerate() {
         if gw.and_then(|g| g.get("enabled")).and_then(|e| e.as_bool()) == Some(false) {
@@ -262,9 +261,7 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
         let name = gw
             .and_then(|g| g.str_at("name"))
             .unwrap_or("istio-ingressgateway");
-        let ns = gw
-            .and_then(|g| g.str_at("namespace"))
-            .unwrap_or(default_ns);
+        let ns = gw.and_then(|g| g.str_at("namespace")).unwrap_or(default_ns);
         let k8s = gw.and_then(|g| g.get("k8s"));
         let origin = format!(
             "synthesised from IstioOperator {} (spec.components.ingressGateways[{i}] `{name}`)",
@@ -315,7 +312,10 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
                             .map(|(n, p)| {
                                 SVal::map(
                                     at,
-                                    vec![("name", SVal::str(n, at)), ("containerPort", SVal::int(p, at))],
+                                    vec![
+                                        ("name", SVal::str(n, at)),
+                                        ("containerPort", SVal::int(p, at)),
+                                    ],
                                 )
                             })
                             .collect(),
@@ -350,7 +350,10 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
                     SVal::map(
                         at,
                         vec![
-                            ("selector", SVal::map(at, vec![("matchLabels", labels.clone())])),
+                            (
+                                "selector",
+                                SVal::map(at, vec![("matchLabels", labels.clone())]),
+                            ),
                             (
                                 "template",
                                 SVal::map(
@@ -361,7 +364,10 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
                                             "spec",
                                             SVal::map(
                                                 at,
-                                                vec![("containers", SVal::seq(at, vec![container]))],
+                                                vec![(
+                                                    "containers",
+                                                    SVal::seq(at, vec![container]),
+                                                )],
                                             ),
                                         ),
                                     ],
@@ -385,19 +391,23 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
             .unwrap_or_else(|| {
                 SVal::seq(
                     at,
-                    [("status-port", 15021, 15021), ("http2", 80, 8080), ("https", 443, 8443)]
-                        .into_iter()
-                        .map(|(n, p, t)| {
-                            SVal::map(
-                                at,
-                                vec![
-                                    ("name", SVal::str(n, at)),
-                                    ("port", SVal::int(p, at)),
-                                    ("targetPort", SVal::int(t, at)),
-                                ],
-                            )
-                        })
-                        .collect(),
+                    [
+                        ("status-port", 15021, 15021),
+                        ("http2", 80, 8080),
+                        ("https", 443, 8443),
+                    ]
+                    .into_iter()
+                    .map(|(n, p, t)| {
+                        SVal::map(
+                            at,
+                            vec![
+                                ("name", SVal::str(n, at)),
+                                ("port", SVal::int(p, at)),
+                                ("targetPort", SVal::int(t, at)),
+                            ],
+                        )
+                    })
+                    .collect(),
                 )
             });
         let mut svc_meta = meta(&labels);
@@ -490,11 +500,26 @@ spec:
             .path(&["spec", "template", "spec", "readinessGates"])
             .unwrap();
         let cond = gates.items().next().unwrap().get("conditionType").unwrap();
-        assert_eq!(cond.as_str(), Some("cloud.google.com/load-balancer-neg-ready"));
-        assert_eq!(&src[cond.span().range()], "cloud.google.com/load-balancer-neg-ready");
+        assert_eq!(
+            cond.as_str(),
+            Some("cloud.google.com/load-balancer-neg-ready")
+        );
+        assert_eq!(
+            &src[cond.span().range()],
+            "cloud.google.com/load-balancer-neg-ready"
+        );
         let s = docs[1].root().unwrap();
-        assert_eq!(s.path(&["spec", "type"]).unwrap().as_str(), Some("NodePort"));
-        assert!(docs[1].origin.as_deref().unwrap().contains("IstioOperator istio-system/cp"));
+        assert_eq!(
+            s.path(&["spec", "type"]).unwrap().as_str(),
+            Some("NodePort")
+        );
+        assert!(
+            docs[1]
+                .origin
+                .as_deref()
+                .unwrap()
+                .contains("IstioOperator istio-system/cp")
+        );
         let name = s.path(&["metadata", "name"]).unwrap();
         assert_eq!(&src[name.span().range()], "istio-ingressgateway");
     }
@@ -503,7 +528,14 @@ spec:
     fn path_segments() {
         assert_eq!(
             split_path("spec.template.spec.containers.[name:istio-proxy].readinessProbe"),
-            vec!["spec", "template", "spec", "containers", "[name:istio-proxy]", "readinessProbe"]
+            vec![
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "[name:istio-proxy]",
+                "readinessProbe"
+            ]
         );
         assert_eq!(split_path("a.b[0].c"), vec!["a", "b", "[0]", "c"]);
     }

@@ -115,7 +115,9 @@ impl<'d, 's> Container<'d, 's> {
 
     /// The number of the port named `name` in this container.
     pub fn port_named(&self, name: &str) -> Option<i64> {
-        self.ports().find(|(n, _, _)| *n == Some(name)).and_then(|(_, p, _)| p)
+        self.ports()
+            .find(|(n, _, _)| *n == Some(name))
+            .and_then(|(_, p, _)| p)
     }
 
     /// Resolves a probe or targetPort reference in this container (R11).

@@ -210,6 +210,7 @@ mod tests {
             files: 2,
             objects: 5,
             elapsed: Duration::from_millis(1234),
+            quiet: false,
         };
         (report, sources)
     }

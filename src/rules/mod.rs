@@ -53,7 +53,13 @@ impl<'r> Emitter<'r> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> &mut Finding {
-        self.push(Outcome::Violation, location, resource, message.into(), help.into())
+        self.push(
+            Outcome::Violation,
+            location,
+            resource,
+            message.into(),
+            help.into(),
+        )
     }
 
     /// Reports that the rule could not decide because a link is outside the linted set.
@@ -64,7 +70,13 @@ impl<'r> Emitter<'r> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> &mut Finding {
-        self.push(Outcome::Unknown, location, resource, message.into(), help.into())
+        self.push(
+            Outcome::Unknown,
+            location,
+            resource,
+            message.into(),
+            help.into(),
+        )
     }
 
     fn push(

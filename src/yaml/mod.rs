@@ -141,11 +141,9 @@ impl<'d, 's> Node<'d, 's> {
     pub fn as_str(&self) -> Option<&'d str> {
         match self.data().kind {
             Kind::Scalar { text, .. } => Some(match text {
-                Text::Source { start, end } => self
-                    .doc
-                    .src
-                    .get(start as usize..end as usize)
-                    .unwrap_or(""),
+                Text::Source { start, end } => {
+                    self.doc.src.get(start as usize..end as usize).unwrap_or("")
+                }
                 Text::Owned { start, end } => self
                     .doc
                     .owned
@@ -394,7 +392,10 @@ mod tests {
         let doc = b.finish(Some(root), Span::new(0, 13));
         let r = doc.root().unwrap();
         assert_eq!(r.get("a").unwrap().as_int(), Some(80));
-        assert_eq!(r.get("b").unwrap().items().next().unwrap().as_str(), Some("x"));
+        assert_eq!(
+            r.get("b").unwrap().items().next().unwrap().as_str(),
+            Some("x")
+        );
         assert!(r.get("c").is_none());
         assert_eq!(r.key("b").unwrap().span(), Span::new(6, 7));
     }

@@ -192,8 +192,7 @@ pub fn parse_document<'s>(
     let mut st: Option<State<'s, '_>> = None;
     let mut doc_start = range.start;
     let mut root: Option<NodeId> = None;
-    loop {
-        let Some(ev) = parser.next_event() else { break };
+    while let Some(ev) = parser.next_event() {
         let (ev, span) = match ev {
             Ok(x) => x,
             Err(e) => {

@@ -63,7 +63,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         if b.kind != LbKind::AlbIngress {
             continue;
         }
-        let Some(&s) = b.service.found() else { continue };
+        let Some(&s) = b.service.found() else {
+            continue;
+        };
         let svc = &ix.services[s];
         let ty = svc.effective_type();
         if matches!(ty, "NodePort" | "LoadBalancer") {
@@ -71,7 +73,10 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         }
         let lb = &ix.objects[b.lb];
         let svc_desc = format!("{} is of type {ty}", svc.obj.display());
-        let type_loc = svc.type_node().map(|n| svc.obj.loc(n)).unwrap_or_else(|| svc.obj.name_loc());
+        let type_loc = svc
+            .type_node()
+            .map(|n| svc.obj.loc(n))
+            .unwrap_or_else(|| svc.obj.name_loc());
         match target_type(ix, b) {
             TargetType::Set(t, node) if t.eq_ignore_ascii_case("instance") => {
                 let f = em.violation(
@@ -86,8 +91,13 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                      pairing), or make the Service a NodePort",
                 );
                 f.related(type_loc, "Service type here");
-                if node.file() != b.backend.service_node.file() || node.span() != b.backend.service_node.span() {
-                    f.related(lb.loc(b.backend.service_node), "backend Service referenced here");
+                if node.file() != b.backend.service_node.file()
+                    || node.span() != b.backend.service_node.span()
+                {
+                    f.related(
+                        lb.loc(b.backend.service_node),
+                        "backend Service referenced here",
+                    );
                 }
             }
             TargetType::Set(..) => {}

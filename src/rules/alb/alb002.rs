@@ -19,7 +19,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         if b.kind != LbKind::AlbIngress {
             continue;
         }
-        let Some(&s) = b.service.found() else { continue };
+        let Some(&s) = b.service.found() else {
+            continue;
+        };
         let svc = &ix.services[s];
         if svc.effective_type() != "LoadBalancer" {
             continue;

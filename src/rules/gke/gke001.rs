@@ -105,7 +105,11 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     let n = srv.hosts.first().map(|(_, n)| *n).unwrap_or(srv.node);
                     f.related(
                         gw.obj.loc(n),
-                        format!("{} server on port {} selects on SNI", gw.obj.display(), srv.number.unwrap_or_default()),
+                        format!(
+                            "{} server on port {} selects on SNI",
+                            gw.obj.display(),
+                            srv.number.unwrap_or_default()
+                        ),
                     );
                 }
                 if let Some(src) = ap.source {

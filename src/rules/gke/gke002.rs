@@ -23,7 +23,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     // Services whose pods are NEG endpoints of a GKE load balancer, and one LB using each.
     let mut services: BTreeMap<usize, usize> = BTreeMap::new();
     for b in &ix.lb_backends {
-        let Some(&s) = b.service.found() else { continue };
+        let Some(&s) = b.service.found() else {
+            continue;
+        };
         let neg = match b.kind {
             LbKind::GkeIngress => annotations::neg_ingress(&ix.services[s].obj) == Some(true),
             LbKind::GkeMci => true,
@@ -69,7 +71,10 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                      `spec.template.spec.readinessGates`)"
                 ),
             );
-            f.related(svc.obj.name_loc(), "NEG-enabled Service selecting these pods");
+            f.related(
+                svc.obj.name_loc(),
+                "NEG-enabled Service selecting these pods",
+            );
         }
     }
 }

@@ -35,10 +35,8 @@ fn esp_http2_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> 
             Some(v)
         } else if *a == "--http2_port" || *a == "-P" {
             args.get(i + 1).map(|(v, _)| *v)
-        } else if let Some(v) = a.strip_prefix("-P") {
-            Some(v)
         } else {
-            None
+            a.strip_prefix("-P")
         };
         if let Some(p) = value.and_then(|v| v.trim().parse::<i64>().ok()) {
             return Some((p, *n));
@@ -74,7 +72,11 @@ fn h2c_only(app_protocol: Option<&str>, name: Option<&str>) -> Option<&'static s
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     for (t, tpl) in ix.templates.iter().enumerate() {
         for c in tpl.containers() {
-            let esp = if is_esp_v1(&c) { esp_http2_port(&c) } else { None };
+            let esp = if is_esp_v1(&c) {
+                esp_http2_port(&c)
+            } else {
+                None
+            };
             for probe in c.probes() {
                 if probe.handler != "httpGet" {
                     continue;
