@@ -12,7 +12,8 @@ pub use mesh::MeshConfig;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::istio::Gateway;
+use crate::model::IntOrName;
+use crate::model::istio::{DestinationRule, Gateway, ServiceEntry, VirtualService};
 use crate::model::service::{Service, ServicePort};
 use crate::model::workload::PodTemplate;
 use crate::model::{Object, is_cluster_scoped};
@@ -73,6 +74,14 @@ pub struct Index<'d, 's> {
     /// Gateways selecting each template.
     template_gateways: Vec<Vec<usize>>,
 
+    pub virtual_services: Vec<VirtualService<'d, 's>>,
+    pub destination_rules: Vec<DestinationRule<'d, 's>>,
+    pub service_entries: Vec<ServiceEntry<'d, 's>>,
+    /// Kubernetes Services (not MultiClusterServices) by FQDN `name.ns.svc.cluster.local`.
+    service_by_fqdn: HashMap<String, usize>,
+    /// DestinationRules by the FQDN of their host.
+    dr_by_host: HashMap<String, Vec<usize>>,
+
     /// Every load-balancer → Service backend (Ingress, MultiClusterIngress).
     pub lb_backends: Vec<LbBackend<'d, 's>>,
     pub mesh: MeshConfig,
@@ -94,6 +103,11 @@ impl<'d, 's> Index<'d, 's> {
             gateway_like: Vec::new(),
             gateways: Vec::new(),
             template_gateways: Vec::new(),
+            virtual_services: Vec::new(),
+            destination_rules: Vec::new(),
+            service_entries: Vec::new(),
+            service_by_fqdn: HashMap::new(),
+            dr_by_host: HashMap::new(),
             lb_backends: Vec::new(),
             mesh: MeshConfig::default(),
             objects,
@@ -113,6 +127,33 @@ impl<'d, 's> Index<'d, 's> {
             }
             if let Some(g) = Gateway::from_object(*o) {
                 ix.gateways.push(g);
+            }
+            if let Some(v) = VirtualService::from_object(*o) {
+                ix.virtual_services.push(v);
+            }
+            if let Some(d) = DestinationRule::from_object(*o) {
+                ix.destination_rules.push(d);
+            }
+            if let Some(e) = ServiceEntry::from_object(*o) {
+                ix.service_entries.push(e);
+            }
+        }
+        for (i, svc) in ix.services.iter().enumerate() {
+            if !svc.multi_cluster {
+                ix.service_by_fqdn
+                    .entry(format!(
+                        "{}.{}.svc.cluster.local",
+                        svc.obj.name, svc.obj.namespace
+                    ))
+                    .or_insert(i);
+            }
+        }
+        for (i, dr) in ix.destination_rules.iter().enumerate() {
+            if let Some((host, _)) = dr.host {
+                ix.dr_by_host
+                    .entry(fqdn(host, dr.obj.namespace))
+                    .or_default()
+                    .push(i);
             }
         }
         for (i, t) in ix.templates.iter().enumerate() {
@@ -263,6 +304,44 @@ impl<'d, 's> Index<'d, 's> {
         self.gateway_like[t]
     }
 
+    /// R14: resolves an Istio `host` written in namespace `ns`.
+    pub fn resolve_host(&self, host: &str, ns: &str) -> Host {
+        match self.service_by_fqdn.get(&fqdn(host, ns)) {
+            Some(&s) => Host::Service(s),
+            None => Host::External,
+        }
+    }
+
+    /// DestinationRules whose host is `fqdn` (see [`fqdn`]).
+    pub fn destination_rules_for(&self, fqdn: &str) -> &[usize] {
+        self.dr_by_host.get(fqdn).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// R5: the container port a Service port reaches in each selected template. An integer
+    /// targetPort is that number (even if no container declares it); a name is the first
+    /// container port with that name, `None` where a template has none.
+    pub fn target_ports(
+        &self,
+        svc: usize,
+        port: &ServicePort<'_, '_>,
+    ) -> Vec<(usize, Option<i64>)> {
+        let Some(target) = port.target else {
+            return Vec::new();
+        };
+        self.service_templates(svc)
+            .iter()
+            .map(|&t| {
+                let n = match target {
+                    IntOrName::Int(i) => Some(i),
+                    IntOrName::Name(name) => self.templates[t]
+                        .containers()
+                        .find_map(|c| c.port_named(name)),
+                };
+                (t, n)
+            })
+            .collect()
+    }
+
     /// Gateways whose selector matches template `t`.
     pub fn template_gateways(&self, t: usize) -> &[usize] {
         &self.template_gateways[t]
@@ -299,6 +378,30 @@ impl<'d, 's> Index<'d, 's> {
         out.sort_unstable();
         Some(out)
     }
+}
+
+/// R14: the FQDN of an Istio host written in namespace `ns`: `reviews` ⇒
+/// `reviews.ns.svc.cluster.local`, `reviews.other` ⇒ `reviews.other.svc.cluster.local`,
+/// `reviews.other.svc` ⇒ `….svc.cluster.local`; anything else (FQDNs, wildcards) as is.
+pub fn fqdn(host: &str, ns: &str) -> String {
+    if host.contains('*') {
+        return host.to_string();
+    }
+    match host.split('.').count() {
+        1 => format!("{host}.{ns}.svc.cluster.local"),
+        2 => format!("{host}.svc.cluster.local"),
+        3 if host.ends_with(".svc") => format!("{host}.cluster.local"),
+        _ => host.to_string(),
+    }
+}
+
+/// How an Istio host resolved (R14).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// A Kubernetes Service in the set (index into [`Index::services`]).
+    Service(usize),
+    /// No Service in the set: external, a ServiceEntry, or outside the linted set.
+    External,
 }
 
 /// R13 without the Gateway part: a proxy image, an injected gateway, or a synthesised one.
@@ -339,7 +442,22 @@ fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::edit_distance;
+    use super::{edit_distance, fqdn};
+
+    #[test]
+    fn istio_short_names_resolve_in_the_rule_namespace() {
+        assert_eq!(fqdn("reviews", "app"), "reviews.app.svc.cluster.local");
+        assert_eq!(
+            fqdn("reviews.other", "app"),
+            "reviews.other.svc.cluster.local"
+        );
+        assert_eq!(
+            fqdn("reviews.other.svc", "app"),
+            "reviews.other.svc.cluster.local"
+        );
+        assert_eq!(fqdn("api.example.com", "app"), "api.example.com");
+        assert_eq!(fqdn("*.example.com", "app"), "*.example.com");
+    }
 
     #[test]
     fn edit_distance_is_bounded() {

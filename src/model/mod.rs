@@ -2,6 +2,8 @@
 //! Unknown kinds are kept as plain [`Object`]s and otherwise ignored.
 
 pub mod annotations;
+pub mod cluster;
+pub mod gke;
 pub mod ingress;
 pub mod istio;
 pub mod service;

@@ -159,3 +159,62 @@ impl<'d, 's> Container<'d, 's> {
             .filter_map(|n| Some((n.as_str()?, n)))
     }
 }
+
+/// Kubernetes `LabelSelector` semantics (`matchLabels` and `matchExpressions`). An empty
+/// selector matches everything; an unknown operator matches nothing.
+pub fn label_selector_matches(selector: Node<'_, '_>, labels: &[(&str, &str)]) -> bool {
+    let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+    let match_labels = string_map(selector.get("matchLabels"));
+    if !match_labels.iter().all(|(k, v)| get(k) == Some(*v)) {
+        return false;
+    }
+    selector
+        .get("matchExpressions")
+        .into_iter()
+        .flat_map(|e| e.items())
+        .all(|e| {
+            let Some(key) = e.str_at("key") else {
+                return false;
+            };
+            let values: Vec<&str> = e
+                .get("values")
+                .into_iter()
+                .flat_map(|v| v.items())
+                .filter_map(|v| v.as_str())
+                .collect();
+            match e.str_at("operator") {
+                Some("In") => get(key).is_some_and(|v| values.contains(&v)),
+                Some("NotIn") => get(key).is_none_or(|v| !values.contains(&v)),
+                Some("Exists") => get(key).is_some(),
+                Some("DoesNotExist") => get(key).is_none(),
+                _ => false,
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::yaml::{ParseLimits, parse_stream};
+
+    #[test]
+    fn label_selectors_follow_kubernetes() {
+        let src = "matchLabels: {app: web}\nmatchExpressions:\n- {key: tier, operator: In, values: [a, b]}\n- {key: canary, operator: DoesNotExist}\n";
+        let out = parse_stream(FileId(0), src, &ParseLimits::default());
+        let sel = out.docs[0].root().unwrap();
+        assert!(label_selector_matches(
+            sel,
+            &[("app", "web"), ("tier", "a")]
+        ));
+        assert!(!label_selector_matches(
+            sel,
+            &[("app", "web"), ("tier", "c")]
+        ));
+        assert!(!label_selector_matches(
+            sel,
+            &[("app", "web"), ("tier", "a"), ("canary", "1")]
+        ));
+        assert!(!label_selector_matches(sel, &[("tier", "a")]));
+    }
+}

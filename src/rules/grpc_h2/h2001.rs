@@ -2,8 +2,7 @@
 
 use crate::finding::Severity;
 use crate::index::Index;
-use crate::model::IntOrName;
-use crate::model::workload::{Container, PodTemplate};
+use crate::model::workload::Container;
 use crate::rules::{Emitter, Rule};
 use crate::yaml::Node;
 
@@ -43,15 +42,6 @@ fn esp_http2_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> 
         }
     }
     None
-}
-
-/// Resolves a Service targetPort against a template (R5): a name is the first container port
-/// of that name.
-fn target_in_template(tpl: &PodTemplate<'_, '_>, target: IntOrName<'_>) -> Option<i64> {
-    match target {
-        IntOrName::Int(i) => Some(i),
-        IntOrName::Name(n) => tpl.containers().find_map(|c| c.port_named(n)),
-    }
 }
 
 /// Is this Service port plaintext HTTP/2 only (appProtocol h2c/grpc, or an Istio `grpc` name)?
@@ -111,8 +101,11 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     let svc = &ix.services[s];
                     svc.ports.iter().find_map(|sp| {
                         let why = h2c_only(sp.app_protocol, sp.name)?;
-                        let target = target_in_template(tpl, sp.target?)?;
-                        (target == n).then_some((s, sp.node, why))
+                        let reaches = ix
+                            .target_ports(s, sp)
+                            .into_iter()
+                            .any(|(tt, p)| tt == t && p == Some(n));
+                        reaches.then_some((s, sp.node, why))
                     })
                 });
                 if let Some((s, node, why)) = hit {
