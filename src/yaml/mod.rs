@@ -362,6 +362,8 @@ impl<'s> Builder<'s> {
     }
 
     pub fn finish(mut self, root: Option<NodeId>, span: Span) -> Document<'s> {
+        self.doc.nodes.shrink_to_fit();
+        self.doc.children.shrink_to_fit();
         self.doc.root = root;
         self.doc.span = span;
         self.doc
@@ -398,5 +400,14 @@ mod tests {
         );
         assert!(r.get("c").is_none());
         assert_eq!(r.key("b").unwrap().span(), Span::new(6, 7));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn nodes_stay_small() {
+        // The tree's memory is mostly nodes: keep them compact.
+        assert!(std::mem::size_of::<super::NodeData>() <= 24);
     }
 }

@@ -72,7 +72,11 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             continue;
         }
         let lb = &ix.objects[b.lb];
-        let svc_desc = format!("{} is of type {ty}", svc.obj.display());
+        let svc_desc = format!(
+            "{}{} is of type {ty}",
+            svc.obj.display(),
+            crate::rules::origin_note(&svc.obj)
+        );
         let type_loc = svc
             .type_node()
             .map(|n| svc.obj.loc(n))

@@ -116,10 +116,11 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 .or(ix.mesh.num_trusted_proxies)
                 .unwrap_or(0);
             let base = format!(
-                "{} terminates TLS and forwards plain HTTP to {} port {}, and this server of {} \
+                "{} terminates TLS and forwards plain HTTP to {}{} port {}, and this server of {} \
                  redirects HTTP to HTTPS",
                 hop.lb_desc,
                 svc.obj.display(),
+                crate::rules::origin_note(&svc.obj),
                 hop.port.display(),
                 gw.obj.display()
             );
