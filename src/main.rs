@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::miette;
+use std::collections::BTreeMap;
 
 use meshlint::finding::Severity;
 use meshlint::lint::{self, Settings};
@@ -35,9 +36,17 @@ struct Cli {
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     stdin_filename: String,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format (default: human; github when GITHUB_ACTIONS=true).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// Also write FORMAT to PATH (repeatable), e.g. `--output sarif=meshlint.sarif`.
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_output)]
+    output: Vec<(Format, String)>,
+
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    statistics: bool,
 
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
@@ -106,6 +115,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn parse_output(s: &str) -> Result<(Format, String), String> {
+    let (f, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
+    let format = Format::from_str(f, true)
+        .map_err(|_| format!("unknown format `{f}` (human, json, concise, github, sarif)"))?;
+    if path.is_empty() {
+        return Err("empty PATH".into());
+    }
+    Ok((format, path.to_string()))
 }
 
 fn resolve_rules(names: &[String], flag: &str) -> miette::Result<Vec<&'static Rule>> {
@@ -219,8 +240,29 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    for (format, path) in &cli.output {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            report::render(*format, &report, &sources, &mut w, false)?;
+            w.flush()
+        });
+        if let Err(e) = written {
+            return Err(miette!("cannot write {path}: {e}"));
+        }
+    }
+    let format = cli.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Human
+        }
+    });
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let rendered = report::render(cli.format, &report, &sources, &mut stdout, color);
+    let rendered = if cli.statistics {
+        statistics(&report, &mut stdout)
+    } else {
+        report::render(format, &report, &sources, &mut stdout, color)
+    };
     if let Err(e) = rendered.and_then(|_| stdout.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
@@ -233,4 +275,20 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+fn statistics(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut counts: BTreeMap<&str, (usize, &str, Severity)> = BTreeMap::new();
+    for f in &report.findings {
+        let e = counts.entry(f.code).or_insert((0, f.id, f.severity));
+        e.0 += 1;
+        e.2 = e.2.max(f.severity);
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    for (code, (n, id, sev)) in rows {
+        writeln!(out, "{n:>6}  {code:<8} {id:<42} {}", sev.as_str())?;
+    }
+    Ok(())
 }

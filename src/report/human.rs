@@ -207,7 +207,7 @@ fn is_unsafe(c: char) -> bool {
 }
 
 /// Escapes unsafe characters, `\r`, `\t` and (unless `keep_newlines`) `\n` as `\u{..}`.
-fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+pub(crate) fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let bad = |c: char| is_unsafe(c) || matches!(c, '\r' | '\t') || (c == '\n' && !keep_newlines);
     if !s.chars().any(bad) {
         return Cow::Borrowed(s);

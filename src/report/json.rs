@@ -36,12 +36,12 @@ struct JsonFinding<'a> {
 }
 
 #[derive(Serialize)]
-struct Position<'a> {
-    path: &'a str,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
+pub(crate) struct Position<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) end_line: u32,
+    pub(crate) end_column: u32,
 }
 
 #[derive(Serialize)]
@@ -126,7 +126,7 @@ fn resource(r: &ResourceRef) -> JsonResource<'_> {
 /// 1-based lines and character columns of the span's start and end. Offsets out of range are
 /// clamped by [`crate::source::SourceFile::line_col`]; a file id that is not in `sources` (a bug)
 /// yields path `<unknown>` at 1:1.
-fn position(loc: Location, sources: &Sources) -> Position<'_> {
+pub(crate) fn position(loc: Location, sources: &Sources) -> Position<'_> {
     let Some(file) = sources.files.get(loc.file.0 as usize) else {
         return Position {
             path: "<unknown>",

@@ -1,7 +1,10 @@
 //! Output formats. Each format renders a whole [`Report`].
 
+pub mod concise;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -40,6 +43,12 @@ impl Report {
 pub enum Format {
     Human,
     Json,
+    /// `path:line:col: CODE [severity] message`, one line each.
+    Concise,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
 }
 
 /// Renders `report` in `format` to `out`. `color` enables ANSI colours where the format has any
@@ -54,6 +63,9 @@ pub fn render(
     match format {
         Format::Human => human::render(report, sources, out, color),
         Format::Json => json::render(report, sources, out),
+        Format::Concise => concise::render(report, sources, out),
+        Format::Github => github::render(report, sources, out),
+        Format::Sarif => sarif::render(report, sources, out),
     }
 }
 
