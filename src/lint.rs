@@ -104,7 +104,10 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         })
         .collect();
     raw.extend(rule_findings.into_iter().flatten());
-    raw.retain(|f| registry::find(f.code).is_none_or(|r| settings.enabled(r)));
+    let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
+    raw.retain(|f| enabled(f.code));
+    crate::suppress::apply(&mut raw, &index, sources, &enabled);
+    raw.retain(|f| enabled(f.code));
 
     let mut out = Outcomes {
         objects: count,

@@ -85,6 +85,11 @@ struct Cli {
 enum Command {
     /// List every rule: code, id, default severity, summary.
     Rules,
+    /// Explain a rule: what it finds, why it breaks, bad and good examples, how to suppress.
+    Rule {
+        /// A code (`GKE001`) or id (`gke-sni-less-https-backend`).
+        name: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -158,6 +163,16 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 r.summary
             );
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::Rule { name }) = &cli.command {
+        let rule = registry::find(name).ok_or_else(|| {
+            miette!(
+                help = "`meshlint rules` lists every code and id",
+                "unknown rule `{name}`"
+            )
+        })?;
+        let _ = write!(std::io::stdout().lock(), "{}", meshlint::rules::doc_page(rule));
         return Ok(ExitCode::SUCCESS);
     }
     let start = Instant::now();

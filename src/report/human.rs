@@ -172,7 +172,11 @@ fn diagnostic(finding: &Finding, files: &SafeFiles<'_>, unknown: bool) -> Diagno
     if !finding.help.is_empty() {
         notes.push(format!("help: {}", escape(&finding.help, true)));
     }
-    notes.push(format!("id: {}", escape(finding.id, false)));
+    notes.push(format!(
+        "id: {} (explained by `meshlint rule {}`)",
+        escape(finding.id, false),
+        escape(finding.code, false)
+    ));
     Diagnostic::new(severity)
         .with_code(escape(finding.code, false))
         .with_message(message)

@@ -1,0 +1,3 @@
+//! Family `meshlint`: findings about meshlint's own suppressions.
+pub mod mln001;
+pub mod mln002;
