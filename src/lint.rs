@@ -80,7 +80,15 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             collect_objects(root, ns, &mut objects);
         }
     }
-    let synthesised: Vec<Document<'_>> = objects.iter().flat_map(synth::istio_operator).collect();
+    let helm_repos = synth::HelmRepos::new(&objects);
+    let synthesised: Vec<Document<'_>> = objects
+        .iter()
+        .flat_map(|o| {
+            let mut d = synth::istio_operator(o);
+            d.extend(synth::helm_gateway(o, &helm_repos));
+            d
+        })
+        .collect();
     for d in &synthesised {
         if let Some(root) = d.root() {
             collect_objects(root, ns, &mut objects);
