@@ -172,7 +172,11 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 "unknown rule `{name}`"
             )
         })?;
-        let _ = write!(std::io::stdout().lock(), "{}", meshlint::rules::doc_page(rule));
+        let _ = write!(
+            std::io::stdout().lock(),
+            "{}",
+            meshlint::rules::doc_page(rule)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let start = Instant::now();

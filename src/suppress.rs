@@ -78,7 +78,9 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
             continue;
         };
         let location = o.loc(key);
-        if o.annotation(REASON_ANNOTATION).is_none_or(|r| r.trim().is_empty()) {
+        if o.annotation(REASON_ANNOTATION)
+            .is_none_or(|r| r.trim().is_empty())
+        {
             extra.push(missing_reason(location, "`meshlint.io/ignore`"));
         }
         let codes = value
@@ -105,7 +107,9 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
             from = start + COMMENT.len();
             let line_end = text[start..].find('\n').map_or(text.len(), |e| start + e);
             let rest = &text[from..line_end];
-            let Some(close) = rest.find(']') else { continue };
+            let Some(close) = rest.find(']') else {
+                continue;
+            };
             let codes: Vec<String> = rest[..close]
                 .split(',')
                 .map(str::trim)
@@ -119,13 +123,20 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
                 span: Span::new(start, line_end),
             };
             if reason.is_empty() {
-                extra.push(missing_reason(location, "this `# meshlint: ignore[…]` comment"));
+                extra.push(missing_reason(
+                    location,
+                    "this `# meshlint: ignore[…]` comment",
+                ));
             }
             let line = f.line_col(start as u32).line;
             let line_start = f.line_starts().get(line as usize - 1).copied().unwrap_or(0);
             let alone = text[line_start as usize..start].trim().is_empty();
             // On its own line it covers the next line; at the end of a line, that line.
-            let (a, b) = if alone { (line, line + 1) } else { (line, line) };
+            let (a, b) = if alone {
+                (line, line + 1)
+            } else {
+                (line, line)
+            };
             out.push(Suppression {
                 location,
                 codes,
