@@ -62,6 +62,9 @@ pub struct Finding {
     pub location: Location,
     pub resource: Option<ResourceRef>,
     pub related: Vec<Related>,
+    /// Where in its document the finding points, e.g. `spec.rules[0].http.paths[0].backend`;
+    /// filled in by the engine after the rules ran.
+    pub field_path: String,
 }
 
 impl Finding {
@@ -75,4 +78,31 @@ impl Finding {
             self.message.as_str(),
         )
     }
+}
+
+impl Finding {
+    /// A stable identity across edits elsewhere: rule, resource and field path (no line numbers).
+    pub fn fingerprint(&self) -> String {
+        let r = self.resource.clone().unwrap_or_default();
+        fnv(&[
+            self.code,
+            &r.api_version,
+            &r.kind,
+            r.namespace.as_deref().unwrap_or(""),
+            &r.name,
+            &self.field_path,
+        ])
+    }
+}
+
+/// FNV-1a, 64 bit: a small stable hash (not for security).
+fn fnv(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
 }

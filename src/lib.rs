@@ -1,5 +1,6 @@
 //! meshlint: a linter for Kubernetes service-mesh and ingress manifests.
 
+pub mod baseline;
 pub mod finding;
 pub mod index;
 pub mod lint;

@@ -117,6 +117,10 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     crate::suppress::apply(&mut raw, &index, sources, &enabled);
     raw.retain(|f| enabled(f.code));
 
+    for f in &mut raw {
+        f.field_path = field_path(&docs, &synthesised, f.location);
+    }
+
     let mut out = Outcomes {
         objects: count,
         ..Outcomes::default()
@@ -186,6 +190,7 @@ fn parse_finding(file: FileId, e: crate::yaml::ParseError) -> Finding {
         location: Location { file, span: e.span },
         resource: None,
         related: Vec::new(),
+        field_path: String::new(),
     };
     if let ParseErrorKind::DuplicateKey { first } = e.kind {
         f.related.push(crate::finding::Related {
@@ -197,4 +202,61 @@ fn parse_finding(file: FileId, e: crate::yaml::ParseError) -> Finding {
         });
     }
     f
+}
+
+/// The path of the node a location points at, e.g. `spec.rules[0].http.paths[0].backend`, found
+/// by descending the document of that file whose span contains it. Empty when none does.
+fn field_path(docs: &[Document<'_>], synthesised: &[Document<'_>], loc: Location) -> String {
+    let contains = |d: &&Document<'_>| {
+        d.file == loc.file && d.span.start <= loc.span.start && loc.span.start <= d.span.end
+    };
+    let Some(doc) = docs
+        .iter()
+        .find(contains)
+        .or_else(|| synthesised.iter().find(contains))
+    else {
+        return String::new();
+    };
+    let Some(mut node) = doc.root() else {
+        return String::new();
+    };
+    let inside = |n: crate::yaml::Node<'_, '_>| {
+        let s = n.span();
+        s.start <= loc.span.start && loc.span.start <= s.end.max(s.start)
+    };
+    let mut path = String::new();
+    for _ in 0..256 {
+        if node.span() == loc.span {
+            break;
+        }
+        let next = if node.is_map() {
+            node.entries().find_map(|(k, v)| {
+                let key = k.as_str().unwrap_or("?");
+                if k.span() == loc.span || inside(k) && !inside(v) {
+                    Some((key.to_string(), None))
+                } else if inside(v) {
+                    Some((key.to_string(), Some(v)))
+                } else {
+                    None
+                }
+            })
+        } else if node.is_seq() {
+            node.items()
+                .enumerate()
+                .find(|(_, it)| inside(*it))
+                .map(|(i, it)| (format!("[{i}]"), Some(it)))
+        } else {
+            None
+        };
+        let Some((seg, child)) = next else { break };
+        if !path.is_empty() && !seg.starts_with('[') {
+            path.push('.');
+        }
+        path.push_str(&seg);
+        match child {
+            Some(c) => node = c,
+            None => break,
+        }
+    }
+    path
 }

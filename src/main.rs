@@ -44,6 +44,14 @@ struct Cli {
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_output)]
     output: Vec<(Format, String)>,
 
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<String>,
+
+    /// Record the current findings in a baseline file and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<String>,
+
     /// Print the number of findings per rule instead of the findings.
     #[arg(long)]
     statistics: bool,
@@ -239,6 +247,27 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         );
     }
 
+    let mut outcomes = outcomes;
+    if let Some(path) = &cli.write_baseline {
+        std::fs::write(path, meshlint::baseline::write(&outcomes.findings))
+            .map_err(|e| miette!("cannot write {path}: {e}"))?;
+        if !cli.quiet {
+            let _ = writeln!(
+                stderr,
+                "meshlint: recorded {} finding(s) in {path}",
+                outcomes.findings.len()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &cli.baseline {
+        let text = std::fs::read_to_string(path).map_err(|e| miette!("cannot read {path}: {e}"))?;
+        let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text)
+            .map_err(|e| miette!(help = "write one with --write-baseline", "{path}: {e}"))?;
+        if !cli.quiet && dropped > 0 {
+            let _ = writeln!(stderr, "meshlint: {dropped} finding(s) in the baseline not shown");
+        }
+    }
     let failing = cli
         .fail_on
         .threshold()

@@ -53,6 +53,7 @@ fn meta_finding(
         location,
         resource: None,
         related: Vec::new(),
+        field_path: String::new(),
     }
 }
 

@@ -170,7 +170,7 @@ fn sarif_has_the_required_structure() {
     assert!(!res["relatedLocations"].as_array().unwrap().is_empty());
     // Valid with zero findings too.
     let out = bin()
-        .args(["--format", "sarif", "fixtures/GKE001/good.yaml"])
+        .args(["--format", "sarif", "--select", "GKE001", "fixtures/GKE001/good.yaml"])
         .output()
         .unwrap();
     check_sarif(&serde_json::from_slice(&out.stdout).unwrap(), 0);
@@ -244,5 +244,80 @@ fn several_outputs_in_one_run_and_statistics() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn baseline_hides_known_findings_even_when_lines_move() {
+    let dir = std::env::temp_dir().join(format!("meshlint-baseline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifests = dir.join("k8s");
+    std::fs::create_dir_all(&manifests).unwrap();
+    let bad = std::fs::read_to_string("fixtures/ALB002/bad-two-paths.yaml").unwrap();
+    std::fs::write(manifests.join("a.yaml"), &bad).unwrap();
+    let baseline = dir.join("baseline.json");
+    let k8s = manifests.to_str().unwrap();
+
+    let w = bin()
+        .args([
+            "--select",
+            "ALB001,ALB002",
+            "--write-baseline",
+            baseline.to_str().unwrap(),
+            k8s,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(w.status.code(), Some(0));
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    let entries = b["findings"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0]["path"].as_str().unwrap().starts_with("spec.rules["), "{b}");
+
+    let with = |extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "--select",
+            "ALB001,ALB002",
+            "--baseline",
+            baseline.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(k8s);
+        bin().args(args).output().unwrap()
+    };
+    let o = with(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["findings"].as_array().unwrap().is_empty());
+
+    // Lines move: still known.
+    std::fs::write(manifests.join("a.yaml"), format!("# moved\n# down\n{bad}")).unwrap();
+    let o = with(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // A new problem in another file is reported.
+    std::fs::write(
+        manifests.join("b.yaml"),
+        std::fs::read_to_string("fixtures/ALB001/bad.yaml")
+            .unwrap()
+            .replace("namespace: istio-ingress", "namespace: other"),
+    )
+    .unwrap();
+    let o = with(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["ALB001"]);
+
+    std::fs::write(&baseline, "not json").unwrap();
+    assert_eq!(with(&[]).status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,7 +38,10 @@ fn action_run_step_annotates_summarises_and_writes_sarif() {
     let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
     let parsed = parse_stream(FileId(0), &text, &ParseLimits::default());
     let action = parsed.docs[0].root().unwrap();
-    assert_eq!(action.path(&["runs", "using"]).unwrap().as_str(), Some("composite"));
+    assert_eq!(
+        action.path(&["runs", "using"]).unwrap().as_str(),
+        Some("composite")
+    );
     let step = action
         .path(&["runs", "steps"])
         .unwrap()
@@ -52,7 +55,12 @@ fn action_run_step_annotates_summarises_and_writes_sarif() {
         .items()
         .find(|s| s.str_at("name") == Some("Install meshlint"))
         .unwrap();
-    assert!(install.str_at("run").unwrap().contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""));
+    assert!(
+        install
+            .str_at("run")
+            .unwrap()
+            .contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\"")
+    );
 
     let dir = temp("action");
     let output = dir.join("output");
@@ -75,13 +83,24 @@ fn action_run_step_annotates_summarises_and_writes_sarif() {
         .unwrap();
     assert_eq!(status.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&status.stdout);
-    assert!(stdout.lines().any(|l| l.starts_with("::error file=fixtures/examples/")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("::error file=fixtures/examples/")),
+        "{stdout}"
+    );
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "exit-code=1\n");
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("## meshlint"), "{md}");
-    assert!(md.contains("| error | GKE001 `gke-sni-less-https-backend` |"), "{md}");
+    assert!(
+        md.contains("| error | GKE001 `gke-sni-less-https-backend` |"),
+        "{md}"
+    );
     let n_annotations = stdout.lines().filter(|l| l.starts_with("::")).count();
-    let n_rows = md.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Severity")).count();
+    let n_rows = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Severity"))
+        .count();
     assert_eq!(n_annotations, n_rows);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -98,7 +117,10 @@ fn pre_commit_hooks_run_meshlint_on_the_whole_set_by_default() {
         .find(|h| h.str_at("id") == Some("meshlint"))
         .expect("hook `meshlint`");
     assert_eq!(main.str_at("language"), Some("rust"));
-    assert_eq!(main.get("pass_filenames").and_then(|n| n.as_bool()), Some(false));
+    assert_eq!(
+        main.get("pass_filenames").and_then(|n| n.as_bool()),
+        Some(false)
+    );
     let entry = main.str_at("entry").unwrap();
     let args: Vec<String> = main
         .get("args")
@@ -121,7 +143,12 @@ fn pre_commit_hooks_run_meshlint_on_the_whole_set_by_default() {
         .env("PATH", path_with_bin())
         .output()
         .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stdout));
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
 
     let files = hooks
         .items()

@@ -379,6 +379,7 @@ mod tests {
                 name: "web".into(),
             }),
             related: vec![],
+            field_path: String::new(),
         }
     }
 

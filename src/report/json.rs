@@ -193,6 +193,7 @@ mod tests {
                 },
                 message: "Service here".into(),
             }],
+            field_path: String::new(),
         };
         let mut info = finding.clone();
         info.severity = Severity::Info;

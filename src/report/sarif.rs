@@ -49,37 +49,9 @@ fn uri(path: &str) -> String {
     out.trim_start_matches("./").to_string()
 }
 
-/// FNV-1a, 64 bit: a stable, dependency-free hash for fingerprints.
-fn fnv(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for b in p.bytes().chain([0u8]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
-/// Identifies a finding across edits elsewhere in the file: rule, resource, and the text of the
-/// offending line (not its number).
-pub fn fingerprint(f: &Finding, sources: &Sources) -> String {
-    let line = sources
-        .files
-        .get(f.location.file.0 as usize)
-        .map(|file| {
-            let lc = file.line_col(f.location.span.start);
-            file.line_text(lc.line).trim().to_string()
-        })
-        .unwrap_or_default();
-    let r = f.resource.clone().unwrap_or_default();
-    fnv(&[
-        f.code,
-        &r.kind,
-        r.namespace.as_deref().unwrap_or(""),
-        &r.name,
-        &line,
-    ])
+/// Identifies a finding across edits elsewhere in the file: rule, resource and field path.
+pub fn fingerprint(f: &Finding, _sources: &Sources) -> String {
+    f.fingerprint()
 }
 
 pub fn render(report: &Report, sources: &Sources, out: &mut dyn Write) -> io::Result<()> {

@@ -98,6 +98,7 @@ impl<'r> Emitter<'r> {
             location,
             resource,
             related: Vec::new(),
+            field_path: String::new(),
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]

@@ -96,6 +96,15 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     f.related(tpl.obj.loc(arg), "HTTP/2-only port declared here");
                     continue;
                 }
+                // Over TLS the probe negotiates HTTP/1.1 by ALPN: only plaintext ports are
+                // h2c-only (FR5: the HTTPS probe on ESP's --ssl_port worked).
+                let https = probe
+                    .handler_node
+                    .str_at("scheme")
+                    .is_some_and(|s| s.eq_ignore_ascii_case("HTTPS"));
+                if https {
+                    continue;
+                }
                 // A Service port that carries only h2c / gRPC to this container port.
                 let hit = ix.template_services(t).iter().find_map(|&s| {
                     let svc = &ix.services[s];
