@@ -265,7 +265,10 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text)
             .map_err(|e| miette!(help = "write one with --write-baseline", "{path}: {e}"))?;
         if !cli.quiet && dropped > 0 {
-            let _ = writeln!(stderr, "meshlint: {dropped} finding(s) in the baseline not shown");
+            let _ = writeln!(
+                stderr,
+                "meshlint: {dropped} finding(s) in the baseline not shown"
+            );
         }
     }
     let failing = cli

@@ -170,7 +170,13 @@ fn sarif_has_the_required_structure() {
     assert!(!res["relatedLocations"].as_array().unwrap().is_empty());
     // Valid with zero findings too.
     let out = bin()
-        .args(["--format", "sarif", "--select", "GKE001", "fixtures/GKE001/good.yaml"])
+        .args([
+            "--format",
+            "sarif",
+            "--select",
+            "GKE001",
+            "fixtures/GKE001/good.yaml",
+        ])
         .output()
         .unwrap();
     check_sarif(&serde_json::from_slice(&out.stdout).unwrap(), 0);
@@ -273,7 +279,13 @@ fn baseline_hides_known_findings_even_when_lines_move() {
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
     let entries = b["findings"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
-    assert!(entries[0]["path"].as_str().unwrap().starts_with("spec.rules["), "{b}");
+    assert!(
+        entries[0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("spec.rules["),
+        "{b}"
+    );
 
     let with = |extra: &[&str]| {
         let mut args = vec![
@@ -296,7 +308,12 @@ fn baseline_hides_known_findings_even_when_lines_move() {
     // Lines move: still known.
     std::fs::write(manifests.join("a.yaml"), format!("# moved\n# down\n{bad}")).unwrap();
     let o = with(&[]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 
     // A new problem in another file is reported.
     std::fs::write(

@@ -4,6 +4,7 @@
 pub mod alb;
 pub mod gke;
 pub mod grpc_h2;
+pub mod istio_routing;
 pub mod meta;
 pub mod registry;
 pub mod tls;

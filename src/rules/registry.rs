@@ -1,6 +1,6 @@
 //! Every rule meshlint knows, in code order.
 
-use super::{Rule, alb, gke, grpc_h2, meta, tls, yaml};
+use super::{Rule, alb, gke, grpc_h2, istio_routing, meta, tls, yaml};
 
 pub static ALL: &[&Rule] = &[
     &alb::alb001::RULE,
@@ -8,6 +8,7 @@ pub static ALL: &[&Rule] = &[
     &gke::gke001::RULE,
     &gke::gke002::RULE,
     &grpc_h2::h2001::RULE,
+    &istio_routing::irt001::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,
     &tls::tls001::RULE,

@@ -1,0 +1,2 @@
+//! Family `istio-routing`: VirtualService and DestinationRule wiring.
+pub mod irt001;
