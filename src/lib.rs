@@ -1,6 +1,7 @@
 //! meshlint: a linter for Kubernetes service-mesh and ingress manifests.
 
 pub mod baseline;
+pub mod config;
 pub mod finding;
 pub mod index;
 pub mod lint;

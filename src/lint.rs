@@ -18,6 +18,8 @@ pub struct Settings {
     /// Rules to run (all when `None`).
     pub select: Option<Vec<&'static Rule>>,
     pub ignore: Vec<&'static Rule>,
+    /// Severity overrides by rule code (from the config file).
+    pub severity: Vec<(&'static str, Severity)>,
     pub limits: ParseLimits,
 }
 
@@ -28,6 +30,7 @@ impl Default for Settings {
             default_namespace: "default".into(),
             select: None,
             ignore: Vec::new(),
+            severity: Vec::new(),
             limits: ParseLimits::default(),
         }
     }
@@ -119,6 +122,9 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
 
     for f in &mut raw {
         f.field_path = field_path(&docs, &synthesised, f.location);
+        if let Some((_, s)) = settings.severity.iter().find(|(c, _)| *c == f.code) {
+            f.severity = *s;
+        }
     }
 
     let mut out = Outcomes {

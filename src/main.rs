@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use miette::miette;
 use std::collections::BTreeMap;
 
+use meshlint::config::{self, Config};
 use meshlint::finding::Severity;
 use meshlint::lint::{self, Settings};
 use meshlint::load::files::{self, Notice};
@@ -56,9 +57,13 @@ struct Cli {
     #[arg(long)]
     statistics: bool,
 
-    /// Lowest severity that makes the run fail (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// Lowest severity that makes the run fail (exit 1) [default: warning].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+
+    /// Configuration file (default: the nearest .meshlint.yaml from the current directory up).
+    #[arg(long, value_name = "PATH")]
+    config: Option<String>,
 
     /// Every reference must resolve inside the linted set (as `istioctl analyze` assumes).
     #[arg(long)]
@@ -76,9 +81,9 @@ struct Cli {
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     ignore: Vec<String>,
 
-    /// Namespace of objects that do not set one.
-    #[arg(long, value_name = "NS", default_value = "default")]
-    namespace: String,
+    /// Namespace of objects that do not set one [default: default].
+    #[arg(long, value_name = "NS")]
+    namespace: Option<String>,
 
     /// When to use colours.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -142,6 +147,27 @@ fn parse_output(s: &str) -> Result<(Format, String), String> {
     Ok((format, path.to_string()))
 }
 
+/// The config file given with `--config`, else the nearest `.meshlint.yaml`, else defaults.
+fn load_config(path: Option<&str>) -> miette::Result<Config> {
+    let path = match path {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
+    };
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| miette!("cannot read {shown}: {e}"))?;
+    config::parse(&SourceFile::new(shown.clone(), text)).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        miette!(
+            help = "see the Configuration section of the README",
+            "invalid configuration {shown}:\n  {}",
+            list.join("\n  ")
+        )
+    })
+}
+
 fn resolve_rules(names: &[String], flag: &str) -> miette::Result<Vec<&'static Rule>> {
     names
         .iter()
@@ -188,14 +214,36 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let start = Instant::now();
+    let cfg = load_config(cli.config.as_deref())?;
     let select = resolve_rules(&cli.select, "--select")?;
     let ignore = resolve_rules(&cli.ignore, "--ignore")?;
+    // Command-line flags override the config file.
     let settings = Settings {
-        closed_world: cli.closed_world,
-        default_namespace: cli.namespace.clone(),
-        select: (!select.is_empty()).then_some(select),
-        ignore,
+        closed_world: cli.closed_world || cfg.closed_world.unwrap_or(false),
+        default_namespace: cli
+            .namespace
+            .clone()
+            .or_else(|| cfg.namespace.clone())
+            .unwrap_or_else(|| "default".into()),
+        select: if select.is_empty() {
+            cfg.select.clone()
+        } else {
+            Some(select)
+        },
+        ignore: if ignore.is_empty() {
+            cfg.ignore.clone()
+        } else {
+            ignore
+        },
+        severity: cfg.severity.clone(),
         ..Settings::default()
+    };
+    let fail_on = match cli.fail_on {
+        Some(f) => f,
+        None => match cfg.fail_on.as_deref() {
+            Some(f) => FailOn::from_str(f, true).unwrap_or(FailOn::Warning),
+            None => FailOn::Warning,
+        },
     };
 
     let paths = if cli.paths.is_empty() {
@@ -203,7 +251,10 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     } else {
         cli.paths.clone()
     };
-    let found = files::discover(&paths, &cli.stdin_filename);
+    let mut found = files::discover(&paths, &cli.stdin_filename);
+    found
+        .inputs
+        .retain(|i| i.path == cli.stdin_filename || cfg.wants(&i.path));
     let mut stderr = std::io::stderr().lock();
     if !cli.quiet {
         for n in &found.notices {
@@ -271,8 +322,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             );
         }
     }
-    let failing = cli
-        .fail_on
+    let failing = fail_on
         .threshold()
         .is_some_and(|t| outcomes.findings.iter().any(|f| f.severity >= t));
     let report = Report {
