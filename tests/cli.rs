@@ -383,3 +383,24 @@ fn closed_world_and_show_unknown() {
     assert!(findings(&closed).is_empty());
     assert!(closed["unknown"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn rule_explains_itself_by_code_or_id() {
+    let by_code = run(&["rule", "GKE001"]);
+    assert_eq!(by_code.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&by_code.stdout);
+    assert!(
+        text.starts_with("# GKE001 `gke-sni-less-https-backend`"),
+        "{text}"
+    );
+    assert!(text.contains("## Why is this bad?"));
+    assert!(text.contains("meshlint.io/ignore"));
+    let by_id = run(&["rule", "gke-sni-less-https-backend"]);
+    assert_eq!(by_id.stdout, by_code.stdout);
+    let page = std::fs::read_to_string("docs/rules/gke-sni-less-https-backend.md").unwrap();
+    assert_eq!(page.as_bytes(), &by_code.stdout[..]);
+    assert_eq!(run(&["rule", "NOPE"]).status.code(), Some(2));
+    // Every human finding names the command.
+    let out = run(&["--color", "never", "fixtures/ALB001/bad.yaml"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("meshlint rule ALB001"));
+}
