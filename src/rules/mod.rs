@@ -2,6 +2,7 @@
 //! [`registry::ALL`].
 
 pub mod alb;
+pub mod api;
 pub mod gke;
 pub mod grpc_h2;
 pub mod istio_routing;

@@ -1,10 +1,11 @@
 //! Every rule meshlint knows, in code order.
 
-use super::{Rule, alb, gke, grpc_h2, istio_routing, meta, tls, yaml};
+use super::{Rule, alb, api, gke, grpc_h2, istio_routing, meta, tls, yaml};
 
 pub static ALL: &[&Rule] = &[
     &alb::alb001::RULE,
     &alb::alb002::RULE,
+    &api::api004::RULE,
     &gke::gke001::RULE,
     &gke::gke002::RULE,
     &grpc_h2::h2001::RULE,

@@ -1,0 +1,2 @@
+//! Family `api`: deprecated APIs and install ordering.
+pub mod api004;
