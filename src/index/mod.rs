@@ -4,11 +4,18 @@
 //! It also holds the reference policy of catalog §0.4 ([`Index::resolve`]): a reference whose
 //! target is missing is a violation only when the linted set clearly should contain it.
 
+mod healthcheck;
 mod lb;
 mod mesh;
+mod routing;
 
+pub use healthcheck::{
+    BcBinding, EndpointMode, HcPort, HcSource, HealthCheck, ProbeCandidate, ProbeInference,
+    ProbeMismatch, Setting,
+};
 pub use lb::{LbBackend, LbKind, Termination};
 pub use mesh::MeshConfig;
+pub use routing::{GatewayBindings, catch_all_http_route, gateway_ref};
 
 use std::collections::{HashMap, HashSet};
 

@@ -8,6 +8,7 @@ pub static ALL: &[&Rule] = &[
     &api::api004::RULE,
     &gke::gke001::RULE,
     &gke::gke002::RULE,
+    &gke::gke003::RULE,
     &grpc_h2::h2001::RULE,
     &istio_routing::irt001::RULE,
     &meta::mln001::RULE,
