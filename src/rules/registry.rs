@@ -5,6 +5,7 @@ use super::{Rule, alb, api, gke, grpc_h2, istio_routing, meta, tls, yaml};
 pub static ALL: &[&Rule] = &[
     &alb::alb001::RULE,
     &alb::alb002::RULE,
+    &alb::alb003::RULE,
     &api::api004::RULE,
     &gke::gke001::RULE,
     &gke::gke002::RULE,
