@@ -7,6 +7,7 @@ pub mod gke;
 pub mod grpc_h2;
 pub mod istio_routing;
 pub mod meta;
+pub mod multicluster;
 pub mod registry;
 pub mod tls;
 pub mod yaml;

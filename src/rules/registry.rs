@@ -1,6 +1,6 @@
 //! Every rule meshlint knows, in code order.
 
-use super::{Rule, alb, api, gke, grpc_h2, istio_routing, meta, tls, yaml};
+use super::{Rule, alb, api, gke, grpc_h2, istio_routing, meta, multicluster, tls, yaml};
 
 pub static ALL: &[&Rule] = &[
     &alb::alb001::RULE,
@@ -12,6 +12,7 @@ pub static ALL: &[&Rule] = &[
     &gke::gke003::RULE,
     &grpc_h2::h2001::RULE,
     &istio_routing::irt001::RULE,
+    &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,
     &tls::tls001::RULE,

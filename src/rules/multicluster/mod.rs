@@ -1,0 +1,2 @@
+//! Family `multicluster`: MultiClusterIngress / MultiClusterService (GKE fleet, ASM).
+pub mod mc003;
