@@ -7,6 +7,7 @@
 mod healthcheck;
 mod lb;
 mod mesh;
+mod routes;
 mod routing;
 
 pub use healthcheck::{
@@ -15,6 +16,7 @@ pub use healthcheck::{
 };
 pub use lb::{LbBackend, LbKind, Termination};
 pub use mesh::MeshConfig;
+pub use routes::{RouteDest, RouteKind, Routes, server_accepts};
 pub use routing::{GatewayBindings, catch_all_http_route, gateway_ref};
 
 use std::collections::{HashMap, HashSet};

@@ -16,6 +16,7 @@ pub static ALL: &[&Rule] = &[
     &meta::mln001::RULE,
     &meta::mln002::RULE,
     &tls::tls001::RULE,
+    &tls::tls002::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,
