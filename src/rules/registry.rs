@@ -17,6 +17,7 @@ pub static ALL: &[&Rule] = &[
     &meta::mln002::RULE,
     &tls::tls001::RULE,
     &tls::tls002::RULE,
+    &tls::tls005::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,
