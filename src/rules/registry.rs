@@ -11,6 +11,7 @@ pub static ALL: &[&Rule] = &[
     &gke::gke002::RULE,
     &gke::gke003::RULE,
     &grpc_h2::h2001::RULE,
+    &grpc_h2::h2002::RULE,
     &istio_routing::irt001::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
