@@ -18,6 +18,8 @@ pub struct Settings {
     /// Rules to run (all when `None`).
     pub select: Option<Vec<&'static Rule>>,
     pub ignore: Vec<&'static Rule>,
+    /// Objects that exist outside the linted set: `(kind, namespace, name)`.
+    pub external: Vec<(String, String, String)>,
     /// Severity overrides by rule code (from the config file).
     pub severity: Vec<(&'static str, Severity)>,
     pub limits: ParseLimits,
@@ -30,6 +32,7 @@ impl Default for Settings {
             default_namespace: "default".into(),
             select: None,
             ignore: Vec::new(),
+            external: Vec::new(),
             severity: Vec::new(),
             limits: ParseLimits::default(),
         }
@@ -102,6 +105,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         objects,
         Options {
             closed_world: settings.closed_world,
+            external: settings.external.clone(),
         },
     );
 

@@ -236,6 +236,11 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             ignore
         },
         severity: cfg.severity.clone(),
+        external: cfg
+            .external
+            .iter()
+            .map(|e| (e.kind.clone(), e.namespace.clone(), e.name.clone()))
+            .collect(),
         ..Settings::default()
     };
     let fail_on = match cli.fail_on {

@@ -131,3 +131,30 @@ fn bad_config_points_at_the_field() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn external_objects_resolve() {
+    let d = project(
+        "external",
+        "external:\n- {kind: Gateway, namespace: istio-ingress, name: sample-gw}\n- {kind: Secret, namespace: istio-system, name: istio-ingressgateway-certs}\n",
+    );
+    for f in ["IRT001/bad.yaml", "TLS005/bad.yaml"] {
+        std::fs::write(
+            d.join("k8s").join(f.replace('/', "-")),
+            std::fs::read_to_string(repo().join("fixtures").join(f)).unwrap(),
+        )
+        .unwrap();
+    }
+    let out = run(
+        &d,
+        &["--format", "json", "--select", "IRT001,TLS005", "k8s"],
+    );
+    assert!(codes(&out).is_empty(), "{:?}", codes(&out));
+    std::fs::remove_file(d.join(".meshlint.yaml")).unwrap();
+    let out = run(
+        &d,
+        &["--format", "json", "--select", "IRT001,TLS005", "k8s"],
+    );
+    assert_eq!(codes(&out), vec!["IRT001", "TLS005"]);
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -310,7 +310,7 @@ impl<'d, 's> Index<'d, 's> {
                         annotation,
                         missing: true,
                     },
-                    Resolved::Unknown => BcBinding::Unresolved {
+                    Resolved::Unknown | Resolved::External => BcBinding::Unresolved {
                         name,
                         annotation,
                         missing: false,

@@ -166,6 +166,7 @@ pub(super) fn collect<'d, 's>(ix: &Index<'d, 's>) -> Vec<LbBackend<'d, 's>> {
                 },
                 Resolved::Missing { hint } => Resolved::Missing { hint },
                 Resolved::Unknown => Resolved::Unknown,
+                Resolved::External => Resolved::External,
             };
             let port = match (&service, backend.port) {
                 (Resolved::Found(s), Some(r)) => {

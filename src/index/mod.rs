@@ -34,12 +34,18 @@ pub type ObjId = usize;
 pub struct Options {
     /// `--closed-world`: every reference must resolve inside the linted set.
     pub closed_world: bool,
+    /// Objects declared to exist outside the linted set (`external:` in the config file), as
+    /// `(kind, namespace, name)`; the namespace is empty for cluster-scoped kinds.
+    pub external: Vec<(String, String, String)>,
 }
 
 /// How a name reference resolved (catalog §0.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved<T> {
     Found(T),
+    /// Declared to exist outside the linted set (config `external:`): the reference holds, but
+    /// its content cannot be inspected.
+    External,
     /// Missing although the set holds objects of that kind in that namespace (or
     /// `--closed-world`): a violation. `hint` names the closest existing object.
     Missing {
@@ -264,6 +270,9 @@ impl<'d, 's> Index<'d, 's> {
         } else {
             namespace
         };
+        if self.is_external(kind, ns, name) {
+            return Resolved::External;
+        }
         if self.options.closed_world || self.has_kind_in(group, kind, ns) {
             Resolved::Missing {
                 hint: self.did_you_mean(group, kind, name),
@@ -271,6 +280,19 @@ impl<'d, 's> Index<'d, 's> {
         } else {
             Resolved::Unknown
         }
+    }
+
+    /// True if `kind namespace/name` is declared to exist outside the set (config `external:`).
+    pub fn is_external(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        let ns = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
+        self.options
+            .external
+            .iter()
+            .any(|(k, n, m)| k == kind && n == ns && m == name)
     }
 
     /// The closest existing object of a kind, by edit distance on the name.

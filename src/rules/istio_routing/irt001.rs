@@ -109,7 +109,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                  404 (NR) there"
             };
             match resolved {
-                Resolved::Found(_) => {}
+                Resolved::Found(_) | Resolved::External => {}
                 Resolved::Missing { hint } => {
                     let missing = if ix.options.closed_world {
                         "which is not in the linted set (closed world)".to_string()

@@ -323,6 +323,7 @@ impl Ctx<'_, '_, '_> {
     ) {
         let ix = self.ix;
         if ix.get("", "Secret", ns, secret).is_some()
+            || ix.is_external("Secret", ns, secret)
             || self.sources.writers.contains(&(ns, secret))
         {
             return;
