@@ -54,6 +54,22 @@ pub struct Termination<'d, 's> {
     pub l7: bool,
 }
 
+/// A port of a `type: LoadBalancer` Service whose AWS load balancer terminates TLS (an
+/// `aws-load-balancer-ssl-cert`, the port listed in `aws-load-balancer-ssl-ports` or all ports)
+/// and forwards plaintext (`aws-load-balancer-backend-protocol` http, tcp or absent) (R12).
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceLbTls<'d, 's> {
+    pub svc: usize,
+    /// Index into the Service's `ports`.
+    pub port: usize,
+    /// The `aws-load-balancer-ssl-cert` annotation key.
+    pub cert: Node<'d, 's>,
+    /// `http` or `tcp`.
+    pub backend: &'static str,
+    /// A Classic ELB in HTTP mode sets X-Forwarded-Proto; NLB and TCP/SSL listeners do not.
+    pub l7: bool,
+}
+
 const GKE_CLASSES: &[&str] = &["gce", "gce-internal", "gce-regional-external"];
 const ALB_CONTROLLER: &str = "ingress.k8s.aws/alb";
 
@@ -247,6 +263,56 @@ impl<'d, 's> Index<'d, 's> {
                 source: None,
             }),
         }
+    }
+
+    /// R12 for Services: the ports whose AWS load balancer terminates TLS and forwards
+    /// plaintext, in Service order.
+    pub fn aws_tls_service_ports(&self) -> Vec<ServiceLbTls<'d, 's>> {
+        let mut out = Vec::new();
+        for (s, svc) in self.services.iter().enumerate() {
+            if svc.effective_type() != "LoadBalancer" {
+                continue;
+            }
+            let Some((cert, _)) = svc
+                .obj
+                .annotation_entry("service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
+            else {
+                continue;
+            };
+            let backend = match svc
+                .obj
+                .annotation("service.beta.kubernetes.io/aws-load-balancer-backend-protocol")
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("tcp") => "tcp",
+                Some("http") => "http",
+                Some(_) => continue,
+            };
+            let ssl_ports: Option<Vec<&str>> = svc
+                .obj
+                .annotation("service.beta.kubernetes.io/aws-load-balancer-ssl-ports")
+                .map(|p| p.split(',').map(str::trim).collect());
+            for (p, port) in svc.ports.iter().enumerate() {
+                let listed = ssl_ports.as_ref().is_none_or(|list| {
+                    list.iter().any(|x| {
+                        *x == "*"
+                            || Some(*x) == port.name
+                            || port.port.is_some_and(|n| x.parse() == Ok(n))
+                    })
+                });
+                if listed {
+                    out.push(ServiceLbTls {
+                        svc: s,
+                        port: p,
+                        cert,
+                        backend,
+                        l7: backend == "http",
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// R12: whether the load balancer `lb` terminates TLS.

@@ -3,6 +3,7 @@
 
 pub mod annotations;
 pub mod cluster;
+pub mod esp;
 pub mod gke;
 pub mod ingress;
 pub mod istio;

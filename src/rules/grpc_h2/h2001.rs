@@ -2,9 +2,8 @@
 
 use crate::finding::Severity;
 use crate::index::Index;
-use crate::model::workload::Container;
+use crate::model::esp;
 use crate::rules::{Emitter, Rule};
-use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     code: "H2001",
@@ -15,34 +14,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("h2001.md"),
     check,
 };
-
-/// ESP v1 (`endpoints-runtime:1…`): NGINX based, its `--http2_port` speaks only h2c.
-fn is_esp_v1(c: &Container<'_, '_>) -> bool {
-    let Some(image) = c.image else { return false };
-    let (path, tag) = match image.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') => (p, t),
-        _ => (image, "latest"),
-    };
-    path.ends_with("/endpoints-runtime") && (tag == "1" || tag.starts_with("1."))
-}
-
-/// The value of ESP's `--http2_port=N` / `--http2_port N` / `-P N` / `-PN`, with its node.
-fn esp_http2_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> {
-    let args: Vec<(&str, Node<'_, '_>)> = c.args().collect();
-    for (i, (a, n)) in args.iter().enumerate() {
-        let value = if let Some(v) = a.strip_prefix("--http2_port=") {
-            Some(v)
-        } else if *a == "--http2_port" || *a == "-P" {
-            args.get(i + 1).map(|(v, _)| *v)
-        } else {
-            a.strip_prefix("-P")
-        };
-        if let Some(p) = value.and_then(|v| v.trim().parse::<i64>().ok()) {
-            return Some((p, *n));
-        }
-    }
-    None
-}
 
 /// Is this Service port plaintext HTTP/2 only (appProtocol h2c/grpc, or an Istio `grpc` name)?
 fn h2c_only(app_protocol: Option<&str>, name: Option<&str>) -> Option<&'static str> {
@@ -62,8 +33,8 @@ fn h2c_only(app_protocol: Option<&str>, name: Option<&str>) -> Option<&'static s
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     for (t, tpl) in ix.templates.iter().enumerate() {
         for c in tpl.containers() {
-            let esp = if is_esp_v1(&c) {
-                esp_http2_port(&c)
+            let esp = if esp::is_esp_v1(&c) {
+                esp::http2_port(&c)
             } else {
                 None
             };

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::finding::{Location, Severity};
 use crate::index::{Index, LbKind, RouteKind, Routes, server_accepts};
+use crate::model::esp;
 use crate::model::istio::Protocol;
 use crate::model::service::ServicePort;
-use crate::model::workload::Container;
 use crate::rules::{Emitter, Rule, origin_note};
 use crate::yaml::Node;
 
@@ -28,38 +28,6 @@ struct Signal {
     via_gateway: bool,
 }
 
-/// ESP v1 image (`…/endpoints-runtime:1…`).
-fn is_esp_v1(c: &Container<'_, '_>) -> bool {
-    let Some(image) = c.image else { return false };
-    let (path, tag) = match image.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') => (p, t),
-        _ => (image, "latest"),
-    };
-    path.ends_with("/endpoints-runtime") && (tag == "1" || tag.starts_with("1."))
-}
-
-/// ESP's `--http2_port=N` / `--http2_port N` / `-P N` / `-PN`, with its node.
-fn esp_http2_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> {
-    if !is_esp_v1(c) {
-        return None;
-    }
-    let args: Vec<(&str, Node<'_, '_>)> = c.args().collect();
-    for (i, (a, n)) in args.iter().enumerate() {
-        let value = if let Some(v) = a.strip_prefix("--http2_port=") {
-            Some(v)
-        } else if *a == "--http2_port" || *a == "-P" {
-            args.get(i + 1).map(|(v, _)| *v)
-        } else {
-            a.strip_prefix("-P").filter(|v| !v.is_empty())
-        };
-        if let Some(p) = value.and_then(|v| v.trim().parse::<i64>().ok()) {
-            return Some((p, *n));
-        }
-    }
-    None
-}
-
-/// A container port name Istio would read as gRPC (`grpc`, `grpc-…`, not `grpc-web`).
 fn grpc_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     !lower.starts_with("grpc-web") && (lower == "grpc" || lower.starts_with("grpc-"))
@@ -225,7 +193,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         }
         let mut grpc_ports: Vec<(i64, Node<'_, '_>, String)> = Vec::new();
         for c in tpl.containers() {
-            if let Some((n, arg)) = esp_http2_port(&c) {
+            if let Some((n, arg)) = esp::http2_port(&c) {
                 grpc_ports.push((
                     n,
                     arg,

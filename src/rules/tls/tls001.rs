@@ -49,47 +49,15 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         });
     }
     // A Service of type LoadBalancer with an AWS certificate terminates TLS itself.
-    for (s, svc) in ix.services.iter().enumerate() {
-        if svc.effective_type() != "LoadBalancer" {
-            continue;
-        }
-        let Some((cert_key, _)) = svc
-            .obj
-            .annotation_entry("service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
-        else {
-            continue;
-        };
-        let backend = svc
-            .obj
-            .annotation("service.beta.kubernetes.io/aws-load-balancer-backend-protocol")
-            .unwrap_or("tcp")
-            .to_ascii_lowercase();
-        if !matches!(backend.as_str(), "http" | "tcp") {
-            continue;
-        }
-        let ssl_ports: Option<Vec<&str>> = svc
-            .obj
-            .annotation("service.beta.kubernetes.io/aws-load-balancer-ssl-ports")
-            .map(|p| p.split(',').map(str::trim).collect());
-        for port in &svc.ports {
-            let listed = ssl_ports.as_ref().is_none_or(|list| {
-                list.iter().any(|p| {
-                    *p == "*"
-                        || Some(*p) == port.name
-                        || port.port.is_some_and(|n| p.parse() == Ok(n))
-                })
-            });
-            if listed {
-                hops.push(Hop {
-                    svc: s,
-                    port,
-                    lb_desc: format!("the load balancer of {}", svc.obj.display()),
-                    evidence: svc.obj.loc(cert_key),
-                    // Classic ELB in HTTP mode sets X-Forwarded-Proto; NLB and TCP/SSL do not.
-                    l7: backend == "http",
-                });
-            }
-        }
+    for hop in ix.aws_tls_service_ports() {
+        let svc = &ix.services[hop.svc];
+        hops.push(Hop {
+            svc: hop.svc,
+            port: &svc.ports[hop.port],
+            lb_desc: format!("the load balancer of {}", svc.obj.display()),
+            evidence: svc.obj.loc(hop.cert),
+            l7: hop.l7,
+        });
     }
 
     let mut seen = BTreeSet::new();

@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::finding::{Location, Severity};
 use crate::index::{Index, LbKind, RouteKind, Routes, server_accepts};
+use crate::model::esp;
 use crate::model::istio::Protocol;
 use crate::model::service::ServicePort;
-use crate::model::workload::Container;
 use crate::rules::{Emitter, Rule, origin_note};
 use crate::yaml::Node;
 
@@ -29,38 +29,6 @@ struct Evidence {
     /// For the ESP `--ssl_port` signal: the template holding ESP. Findings about Istio routes
     /// to ESP go on its `--ssl_port` argument (`at`), which is what field report FR5 changed.
     esp: Option<usize>,
-}
-
-/// The port ESP serves TLS on: `--ssl_port=N`, `--ssl_port N`, and for the ESP v1 image also
-/// `-S N` / `-SN`.
-fn esp_ssl_port<'d, 's>(c: &Container<'d, 's>) -> Option<(i64, Node<'d, 's>)> {
-    let esp_image = c.image.is_some_and(is_esp_v1_image);
-    let args: Vec<(&str, Node<'_, '_>)> = c.args().collect();
-    for (i, (a, n)) in args.iter().enumerate() {
-        let next = || args.get(i + 1).map(|(v, _)| *v);
-        let value = if let Some(v) = a.strip_prefix("--ssl_port=") {
-            Some(v)
-        } else if *a == "--ssl_port" || (esp_image && *a == "-S") {
-            next()
-        } else if esp_image {
-            a.strip_prefix("-S").filter(|v| !v.is_empty())
-        } else {
-            None
-        };
-        if let Some(p) = value.and_then(|v| v.trim().parse::<i64>().ok()) {
-            return Some((p, *n));
-        }
-    }
-    None
-}
-
-/// `…/endpoints-runtime:1` or `:1.x` (Cloud Endpoints ESP v1, NGINX based).
-fn is_esp_v1_image(image: &str) -> bool {
-    let (path, tag) = match image.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') => (p, t),
-        _ => (image, "latest"),
-    };
-    path.ends_with("/endpoints-runtime") && (tag == "1" || tag.starts_with("1."))
 }
 
 /// How a port name reads: `Some(true)` declares TLS (`https`, `tls`, `https-…`),
@@ -125,7 +93,7 @@ fn workload_expects_tls(
         let tpl = &ix.templates[t];
         let workload = format!("{}{}", tpl.obj.display(), origin_note(&tpl.obj));
         for c in tpl.containers() {
-            if let Some((p, arg)) = esp_ssl_port(&c)
+            if let Some((p, arg)) = esp::ssl_port(&c)
                 && p == n
             {
                 return Some(Evidence {
@@ -371,39 +339,11 @@ fn check_service_lbs(
     em: &mut Emitter<'_>,
     reported: &mut HashSet<(usize, usize)>,
 ) {
-    for (s, svc) in ix.services.iter().enumerate() {
-        if svc.effective_type() != "LoadBalancer" {
-            continue;
-        }
-        let Some((cert_key, _)) = svc
-            .obj
-            .annotation_entry("service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
-        else {
-            continue;
-        };
-        let backend = svc
-            .obj
-            .annotation("service.beta.kubernetes.io/aws-load-balancer-backend-protocol")
-            .unwrap_or("tcp")
-            .to_ascii_lowercase();
-        if !matches!(backend.as_str(), "http" | "tcp") {
-            continue;
-        }
-        let ssl_ports: Option<Vec<&str>> = svc
-            .obj
-            .annotation("service.beta.kubernetes.io/aws-load-balancer-ssl-ports")
-            .map(|p| p.split(',').map(str::trim).collect());
-        for (p, port) in svc.ports.iter().enumerate() {
-            let listed = ssl_ports.as_ref().is_none_or(|list| {
-                list.iter().any(|x| {
-                    *x == "*"
-                        || Some(*x) == port.name
-                        || port.port.is_some_and(|n| x.parse() == Ok(n))
-                })
-            });
-            if !listed {
-                continue;
-            }
+    for hop in ix.aws_tls_service_ports() {
+        let (s, p, cert_key, backend) = (hop.svc, hop.port, hop.cert, hop.backend);
+        let svc = &ix.services[s];
+        let port = &svc.ports[p];
+        {
             let Some((ev, _)) = lb_target_expects_tls(ix, s, port) else {
                 continue;
             };
@@ -574,7 +514,7 @@ fn check_mesh_default(
     esp_hits: &mut Vec<EspHit>,
 ) {
     for (t, tpl) in ix.templates.iter().enumerate() {
-        if ix.is_gateway_template(t) || !tpl.containers().any(|c| esp_ssl_port(&c).is_some()) {
+        if ix.is_gateway_template(t) || !tpl.containers().any(|c| esp::ssl_port(&c).is_some()) {
             continue;
         }
         if ix.sidecar_injected(t) != Some(true) {
