@@ -69,18 +69,9 @@ impl<'d, 's> Routes<'d, 's> {
                 let mut mesh = false;
                 let mut unresolved = false;
                 for r in refs {
-                    if r == "mesh" {
+                    let Some((gns, name)) = super::routing::gateway_ref(ns, r) else {
                         mesh = true;
                         continue;
-                    }
-                    // istio `resolveGatewayName`: `name`, `ns/name` (`./name`), `name.ns[…]`.
-                    let (gns, name) = match r.split_once('/') {
-                        Some((".", name)) => (ns, name),
-                        Some(pair) => pair,
-                        None => match r.split_once('.') {
-                            Some((name, rest)) => (rest.split('.').next().unwrap_or(rest), name),
-                            None => (ns, r),
-                        },
                     };
                     match gateways.get(&(gns, name)) {
                         Some(&g) if !out.contains(&g) => out.push(g),
