@@ -565,7 +565,7 @@ impl<'d, 's> Index<'d, 's> {
             Some((v.as_text()?, v))
         };
 
-        let (mode, mode_node) = self.alb_target_type(b, s);
+        let (mode, mode_node) = self.alb_endpoint_mode(b);
         let grpc =
             ann("backend-protocol-version").is_some_and(|(v, _)| v.eq_ignore_ascii_case("GRPC"));
         let backend_protocol = self.app_protocol(b);
@@ -622,49 +622,18 @@ impl<'d, 's> Index<'d, 's> {
         }
     }
 
-    /// ALB target type: `IngressClassParams.spec.targetType`, else the `target-type`
-    /// annotation (Service, then Ingress), else the controller default `instance`.
-    fn alb_target_type(
-        &self,
-        b: &LbBackend<'d, 's>,
-        s: usize,
-    ) -> (EndpointMode, Option<Node<'d, 's>>) {
-        let lb = &self.objects[b.lb];
-        let of = |v: &str| {
-            if v.eq_ignore_ascii_case("ip") {
-                EndpointMode::Pod
-            } else if v.eq_ignore_ascii_case("instance") {
-                EndpointMode::Node
-            } else {
-                EndpointMode::Unknown
+    /// The ALB endpoint mode of a backend and the node that set it.
+    fn alb_endpoint_mode(&self, b: &LbBackend<'d, 's>) -> (EndpointMode, Option<Node<'d, 's>>) {
+        match self.alb_target_type(b) {
+            super::TargetType::Set(v, n) if v.eq_ignore_ascii_case("ip") => {
+                (EndpointMode::Pod, Some(n))
             }
-        };
-        if let Some(class) = lb.spec().and_then(|sp| sp.str_at("ingressClassName"))
-            && let Some(c) = self.get("networking.k8s.io", "IngressClass", "", class)
-            && let Some(params) = self.objects[c].root.path(&["spec", "parameters"])
-            && params.str_at("kind") == Some("IngressClassParams")
-            && let Some(name) = params.str_at("name")
-        {
-            match self.get("elbv2.k8s.aws", "IngressClassParams", "", name) {
-                Some(p) => {
-                    if let Some(n) = self.objects[p].root.path(&["spec", "targetType"])
-                        && let Some(v) = n.as_text()
-                    {
-                        return (of(v), Some(n));
-                    }
-                }
-                None if !self.options.closed_world => return (EndpointMode::Unknown, None),
-                None => {}
+            super::TargetType::Set(v, n) if v.eq_ignore_ascii_case("instance") => {
+                (EndpointMode::Node, Some(n))
             }
-        }
-        let key = "alb.ingress.kubernetes.io/target-type";
-        let entry = self.services[s]
-            .obj
-            .annotation_entry(key)
-            .or_else(|| lb.annotation_entry(key));
-        match entry.and_then(|(_, v)| Some((v.as_text()?, v))) {
-            Some((t, v)) => (of(t), Some(v)),
-            None => (EndpointMode::Node, None),
+            super::TargetType::Set(_, n) => (EndpointMode::Unknown, Some(n)),
+            super::TargetType::Default => (EndpointMode::Node, None),
+            super::TargetType::Unknown(_) => (EndpointMode::Unknown, None),
         }
     }
 }

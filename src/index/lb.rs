@@ -70,6 +70,18 @@ pub struct ServiceLbTls<'d, 's> {
     pub l7: bool,
 }
 
+/// The effective target type of an ALB backend and the node that set it (§3 shared model).
+#[derive(Clone, Debug)]
+pub enum TargetType<'d, 's> {
+    Set(&'d str, Node<'d, 's>),
+    /// Not set anywhere: the controller default `instance`.
+    Default,
+    /// Set by an IngressClassParams that is not in the linted set.
+    Unknown(String),
+}
+
+const TARGET_TYPE: &str = "alb.ingress.kubernetes.io/target-type";
+
 const GKE_CLASSES: &[&str] = &["gce", "gce-internal", "gce-regional-external"];
 const ALB_CONTROLLER: &str = "ingress.k8s.aws/alb";
 
@@ -262,6 +274,41 @@ impl<'d, 's> Index<'d, 's> {
                 protocol: "HTTP",
                 source: None,
             }),
+        }
+    }
+
+    /// ALB target type: `IngressClassParams.spec.targetType`, else the `target-type` annotation
+    /// (the Service's, then the Ingress's), else the controller default `instance`.
+    pub fn alb_target_type(&self, b: &LbBackend<'d, 's>) -> TargetType<'d, 's> {
+        let lb = &self.objects[b.lb];
+        if let Some(class) = lb.spec().and_then(|s| s.str_at("ingressClassName"))
+            && let Some(c) = self.get("networking.k8s.io", "IngressClass", "", class)
+            && let Some(params) = self.objects[c].root.path(&["spec", "parameters"])
+            && params.str_at("kind") == Some("IngressClassParams")
+            && let Some(name) = params.str_at("name")
+        {
+            match self.get("elbv2.k8s.aws", "IngressClassParams", "", name) {
+                Some(p) => {
+                    if let Some(n) = self.objects[p].root.path(&["spec", "targetType"])
+                        && let Some(v) = n.as_text()
+                    {
+                        return TargetType::Set(v, n);
+                    }
+                }
+                // In a closed world a missing IngressClassParams sets nothing.
+                None if !self.options.closed_world => {
+                    return TargetType::Unknown(name.to_string());
+                }
+                None => {}
+            }
+        }
+        let svc = b.service.found().map(|&s| &self.services[s].obj);
+        let entry = svc
+            .and_then(|o| o.annotation_entry(TARGET_TYPE))
+            .or_else(|| lb.annotation_entry(TARGET_TYPE));
+        match entry.and_then(|(_, v)| Some((v.as_text()?, v))) {
+            Some((t, v)) => TargetType::Set(t, v),
+            None => TargetType::Default,
         }
     }
 

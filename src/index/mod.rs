@@ -14,7 +14,7 @@ pub use healthcheck::{
     BcBinding, EndpointMode, HcPort, HcSource, HealthCheck, ProbeCandidate, ProbeInference,
     ProbeMismatch, Setting,
 };
-pub use lb::{LbBackend, LbKind, ServiceLbTls, Termination};
+pub use lb::{LbBackend, LbKind, ServiceLbTls, TargetType, Termination};
 pub use mesh::MeshConfig;
 pub use routes::{RouteDest, RouteKind, Routes, server_accepts};
 pub use routing::{GatewayBindings, catch_all_http_route, gateway_ref};

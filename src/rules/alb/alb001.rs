@@ -1,9 +1,8 @@
 //! ALB001 alb-target-type-service-type-mismatch.
 
 use crate::finding::Severity;
-use crate::index::{Index, LbBackend, LbKind};
+use crate::index::{Index, LbKind, TargetType};
 use crate::rules::{Emitter, Rule};
-use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     code: "ALB001",
@@ -14,49 +13,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("alb001.md"),
     check,
 };
-
-/// The effective target type of an ALB backend and the node that set it.
-pub enum TargetType<'d, 's> {
-    Set(&'d str, Node<'d, 's>),
-    /// Not set anywhere: the controller default `instance`.
-    Default,
-    /// Set by an IngressClassParams that is not in the linted set.
-    Unknown(String),
-}
-
-const ANNOTATION: &str = "alb.ingress.kubernetes.io/target-type";
-
-pub fn target_type<'d, 's>(ix: &Index<'d, 's>, b: &LbBackend<'d, 's>) -> TargetType<'d, 's> {
-    let lb = &ix.objects[b.lb];
-    // IngressClassParams.spec.targetType wins.
-    if let Some(class) = lb.spec().and_then(|s| s.str_at("ingressClassName"))
-        && let Some(c) = ix.get("networking.k8s.io", "IngressClass", "", class)
-        && let Some(params) = ix.objects[c].root.path(&["spec", "parameters"])
-        && params.str_at("kind") == Some("IngressClassParams")
-        && let Some(name) = params.str_at("name")
-    {
-        match ix.get("elbv2.k8s.aws", "IngressClassParams", "", name) {
-            Some(p) => {
-                if let Some(n) = ix.objects[p].root.path(&["spec", "targetType"])
-                    && let Some(v) = n.as_text()
-                {
-                    return TargetType::Set(v, n);
-                }
-            }
-            // In a closed world a missing IngressClassParams sets nothing.
-            None if !ix.options.closed_world => return TargetType::Unknown(name.to_string()),
-            None => {}
-        }
-    }
-    let svc = b.service.found().map(|&s| &ix.services[s].obj);
-    let entry = svc
-        .and_then(|o| o.annotation_entry(ANNOTATION))
-        .or_else(|| lb.annotation_entry(ANNOTATION));
-    match entry.and_then(|(_, v)| Some((v.as_text()?, v))) {
-        Some((t, v)) => TargetType::Set(t, v),
-        None => TargetType::Default,
-    }
-}
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     for b in &ix.lb_backends {
@@ -81,7 +37,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             .type_node()
             .map(|n| svc.obj.loc(n))
             .unwrap_or_else(|| svc.obj.name_loc());
-        match target_type(ix, b) {
+        match ix.alb_target_type(b) {
             TargetType::Set(t, node) if t.eq_ignore_ascii_case("instance") => {
                 let f = em.violation(
                     lb.loc(node),
@@ -110,7 +66,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     lb.loc(b.backend.service_node),
                     Some(lb.resource()),
                     format!(
-                        "no `{ANNOTATION}` is set, so the ALB uses the default `instance` targets \
+                        "no `alb.ingress.kubernetes.io/target-type` is set, so the ALB uses the default `instance` targets \
                          (node:nodePort), but {svc_desc} and has no nodePort: the controller fails \
                          to build the target group and creates no ALB rules"
                     ),
