@@ -1,7 +1,13 @@
-//! Runs every fixture under `fixtures/<CODE>/` and requires exactly the findings marked inline:
-//! `# expect: CODE[, CODE…]` for violations and `# expect-unknown: CODE` for undecided ones, on
-//! the line they point at. Each file directly in a rule folder is linted on its own; each
-//! subfolder is linted as one set of files.
+//! Runs every fixture under `fixtures/<CODE>/` in both reference modes (catalog §0.4) and
+//! requires exactly the findings marked inline, on the line they point at:
+//! - `# expect: CODE[, CODE…]`: a violation in both modes;
+//! - `# expect-open: CODE`: a violation only in the default open world;
+//! - `# expect-closed: CODE`: a violation only with `--closed-world`;
+//! - `# expect-unknown: CODE`: undecided in the open world (what it becomes in a closed world is
+//!   marked separately, usually with `expect-closed`).
+//!
+//! Each file directly in a rule folder is linted on its own; each subfolder is linted as one
+//! set of files.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,15 +24,24 @@ fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+#[derive(Default)]
+struct Expected {
+    both: Marks,
+    open: Marks,
+    closed: Marks,
+    unknown: Marks,
+}
+
 /// Parses the expectation markers of a set of sources.
-fn expected(sources: &Sources) -> (Marks, Marks) {
-    let mut violations = Marks::new();
-    let mut unknown = Marks::new();
+fn expected(sources: &Sources) -> Expected {
+    let mut e = Expected::default();
     for f in &sources.files {
         for (i, line) in f.text.lines().enumerate() {
             for (marker, set) in [
-                ("# expect-unknown:", &mut unknown),
-                ("# expect:", &mut violations),
+                ("# expect-unknown:", &mut e.unknown),
+                ("# expect-open:", &mut e.open),
+                ("# expect-closed:", &mut e.closed),
+                ("# expect:", &mut e.both),
             ] {
                 if let Some(pos) = line.find(marker) {
                     let codes = &line[pos + marker.len()..];
@@ -38,7 +53,7 @@ fn expected(sources: &Sources) -> (Marks, Marks) {
             }
         }
     }
-    (violations, unknown)
+    e
 }
 
 fn actual(sources: &Sources, findings: &[Finding]) -> Marks {
@@ -96,11 +111,27 @@ fn every_fixture_yields_exactly_its_marked_findings() {
     assert!(sets.len() > 12, "fixtures not found");
     for set in sets {
         let sources = load(&set);
-        let (want_v, want_u) = expected(&sources);
-        let out = lint::run(&sources, &Settings::default());
-        let got_v = actual(&sources, &out.findings);
-        let got_u = actual(&sources, &out.unknown);
-        for (kind, want, got) in [("violation", want_v, got_v), ("unknown", want_u, got_u)] {
+        let want = expected(&sources);
+        let open = lint::run(&sources, &Settings::default());
+        let closed = lint::run(
+            &sources,
+            &Settings {
+                closed_world: true,
+                ..Settings::default()
+            },
+        );
+        let open_v: Marks = want.both.union(&want.open).cloned().collect();
+        let closed_v: Marks = want.both.union(&want.closed).cloned().collect();
+        let checks = [
+            ("violation", open_v, actual(&sources, &open.findings)),
+            ("unknown", want.unknown, actual(&sources, &open.unknown)),
+            (
+                "closed-world violation",
+                closed_v,
+                actual(&sources, &closed.findings),
+            ),
+        ];
+        for (kind, want, got) in checks {
             for m in got.difference(&want) {
                 failures.push(format!("unexpected {kind} {} at {}:{}", m.2, m.0, m.1));
             }
