@@ -129,10 +129,22 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(report) => {
-            eprintln!("{report:?}");
+            let _ = write_error(&mut std::io::stderr().lock(), report.as_ref());
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes an error for people: `meshlint: error: MESSAGE`, then `  help: HELP`. (miette's
+/// default handler without its `fancy` feature prints a debug dump.) Paths and other text from
+/// the inputs are escaped so that they cannot drive the terminal.
+fn write_error(out: &mut dyn Write, d: &dyn miette::Diagnostic) -> std::io::Result<()> {
+    let escape = |s: String| report::human::escape(&s, true).into_owned();
+    writeln!(out, "meshlint: error: {}", escape(d.to_string()))?;
+    if let Some(help) = d.help() {
+        writeln!(out, "  help: {}", escape(help.to_string()))?;
+    }
+    Ok(())
 }
 
 fn parse_output(s: &str) -> Result<(Format, String), String> {
@@ -263,21 +275,25 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
     if !cli.quiet {
         for n in &found.notices {
-            let _ = writeln!(stderr, "meshlint: {n}");
+            let _ = writeln!(
+                stderr,
+                "meshlint: {}",
+                report::human::escape(&n.to_string(), false)
+            );
         }
     }
     let mut fatal = false;
     for e in &found.errors {
         fatal = true;
-        let _ = writeln!(
-            stderr,
-            "{:?}",
+        let _ = write_error(
+            &mut stderr,
             miette!(
                 help = "check the path and its permissions",
                 "{}: {}",
                 e.path,
                 e.message
             )
+            .as_ref(),
         );
     }
 

@@ -11,11 +11,21 @@ use super::json::position;
 use crate::finding::Severity;
 use crate::source::Sources;
 
-/// Escapes a command's data (the message).
+/// Escapes a command's data (the message): `%`, CR and LF as the workflow-command rules say,
+/// and other control characters (ANSI escape sequences, bidirectional overrides) as `\u{1b}`,
+/// as in the human format, since the runner's log shows annotations.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if super::human::is_unsafe(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a command's property value (file, title).
@@ -58,5 +68,7 @@ mod tests {
         assert_eq!(d, "x%0A::error file=a::owned%250A,y:z%0D");
         let p = escape_property(evil);
         assert!(!p.contains(',') && !p.contains(':'));
+        let ansi = "a\u{1b}[2J\u{7}\u{9b}\u{202e}\tb";
+        assert_eq!(escape_data(ansi), "a\\u{1b}[2J\\u{7}\\u{9b}\\u{202e}\tb");
     }
 }

@@ -166,6 +166,26 @@ fn diagnostic(finding: &Finding, files: &SafeFiles<'_>, unknown: bool) -> Diagno
             None => notes.push(format!("related: {message}")),
         }
     }
+    // A snippet shows whole lines: one of a minified or generated file can be megabytes long.
+    // Give the positions instead.
+    if labels
+        .iter()
+        .any(|l| files.has_long_line(l.file_id, &l.range))
+    {
+        labels.clear();
+        notes.clear();
+        notes.push(format!("at: {}", files.position(finding.location)));
+        for related in &finding.related {
+            notes.push(format!(
+                "related: {}: {}",
+                files.position(related.location),
+                escape(&related.message, false)
+            ));
+        }
+        notes.push(format!(
+            "source not shown: a line is longer than {MAX_SHOWN_LINE} bytes"
+        ));
+    }
     if let Some(resource) = &finding.resource {
         notes.push(format!("resource: {}", resource_name(resource)));
     }
@@ -196,7 +216,7 @@ fn resource_name(r: &ResourceRef) -> String {
 /// Characters that must not reach a terminal from manifest text: control characters (C0, DEL,
 /// C1) other than `\t`, `\n`, `\r`, and invisible bidirectional/line-separator characters that
 /// can make the displayed text differ from the real one.
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         || matches!(
             c,
@@ -210,8 +230,9 @@ fn is_unsafe(c: char) -> bool {
         )
 }
 
-/// Escapes unsafe characters, `\r`, `\t` and (unless `keep_newlines`) `\n` as `\u{..}`.
-pub(crate) fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+/// Escapes unsafe characters, `\r`, `\t` and (unless `keep_newlines`) `\n` as `\u{..}`, so
+/// that text from manifests or file names can be written to a terminal (also used for stderr).
+pub fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let bad = |c: char| is_unsafe(c) || matches!(c, '\r' | '\t') || (c == '\n' && !keep_newlines);
     if !s.chars().any(bad) {
         return Cow::Borrowed(s);
@@ -257,6 +278,9 @@ fn sanitize_source(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Longest source line shown in a snippet, in bytes; findings on longer lines give positions.
+const MAX_SHOWN_LINE: usize = 4096;
+
 /// [`Files`] over [`Sources`], serving sanitized text and escaped names, with line/column
 /// numbers from [`SourceFile::line_col`] so they match the JSON output.
 struct SafeFiles<'s> {
@@ -274,6 +298,28 @@ impl<'s> SafeFiles<'s> {
 
     fn file(&self, id: usize) -> Result<&'s SourceFile, FilesError> {
         self.sources.files.get(id).ok_or(FilesError::FileMissing)
+    }
+
+    /// Whether `range` starts or ends on a line longer than [`MAX_SHOWN_LINE`] bytes.
+    fn has_long_line(&self, id: usize, range: &Range<usize>) -> bool {
+        let Ok(file) = self.file(id) else {
+            return false;
+        };
+        let starts = file.line_starts();
+        [range.start, range.end].iter().any(|&at| {
+            let i = match starts.binary_search(&offset(at)) {
+                Ok(i) => i,
+                Err(i) => i - 1,
+            };
+            let end = starts.get(i + 1).map_or(file.text.len(), |&e| e as usize);
+            end - starts[i] as usize > MAX_SHOWN_LINE
+        })
+    }
+
+    /// `path:line:column` of `loc`, the path escaped.
+    fn position(&self, loc: Location) -> String {
+        let p = super::json::position(loc, self.sources);
+        format!("{}:{}:{}", escape(p.path, false), p.line, p.column)
     }
 
     /// The byte range to label for `loc`: clamped to the file and to character boundaries, with
@@ -558,6 +604,44 @@ mod tests {
         };
         let out = render_str(&report, &sources, false);
         assert!(out.contains("= location: unavailable"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_are_not_printed() {
+        let mut sources = Sources::default();
+        let long = format!("a: \"{}\"\nb: 1\n", "x".repeat(100_000));
+        sources.add(SourceFile::new("long.yaml".into(), long.clone()));
+        sources.add(SourceFile::new("short.yaml".into(), "c: 1\n".into()));
+        let b = long.find("b:").unwrap();
+        let mut f = finding(0, Span::new(3, 10), Severity::Error);
+        f.related.push(Related {
+            location: Location {
+                file: FileId(1),
+                span: Span::new(0, 1),
+            },
+            message: "related here".into(),
+        });
+        let report = Report {
+            findings: vec![f.clone()],
+            ..Report::default()
+        };
+        let out = render_str(&report, &sources, false);
+        assert!(out.len() < 2000, "{} bytes", out.len());
+        assert!(out.contains("= at: long.yaml:1:4"), "{out}");
+        assert!(
+            out.contains("= related: short.yaml:1:1: related here"),
+            "{out}"
+        );
+        assert!(out.contains("source not shown"), "{out}");
+        // A finding on a short line of the same file keeps its snippet.
+        f.location.span = Span::new(b, b + 1);
+        let report = Report {
+            findings: vec![f],
+            ..Report::default()
+        };
+        let out = render_str(&report, &sources, false);
+        assert!(out.contains("┌─ long.yaml:2:1"), "{out}");
+        assert!(out.contains("2 │ b: 1"), "{out}");
     }
 
     #[test]

@@ -203,6 +203,9 @@ pub fn parse_document<'s>(
                 if err.span.start as usize >= content_end {
                     err.span = Span::new(content_end, content_end);
                 }
+                if let Some(at) = misplaced_tab(piece, &err, range.start) {
+                    err.span = Span::new(at, at + 1);
+                }
                 out.errors.push(err);
                 if let Some(s) = st.take() {
                     out.errors.extend(s.errors);
@@ -263,6 +266,38 @@ pub fn parse_document<'s>(
         }
     }
     out
+}
+
+/// For the scanner's errors about a tab used as indentation, the byte offset of that tab when
+/// the scanner reported another place: it points at the start of the scalar or block whose
+/// continuation line holds the tab (`a: 1\n\tb: 2` is reported at `1`), or just after the tab.
+fn misplaced_tab(piece: &str, err: &ParseError, base: usize) -> Option<usize> {
+    let about_tab = ["found a tab", "cannot start with a tab", "tabs disallowed"];
+    if !about_tab.iter().any(|m| err.message.contains(m)) {
+        return None;
+    }
+    let at = (err.span.start as usize).checked_sub(base)?;
+    let bytes = piece.as_bytes();
+    match (bytes.get(at), at.checked_sub(1).and_then(|i| bytes.get(i))) {
+        (Some(b'\t'), _) => return None,
+        (_, Some(b'\t')) => return Some(base + at - 1),
+        _ => {}
+    }
+    // The first later line whose indentation holds a tab and that has content after it.
+    let mut line = at + piece.get(at..)?.find('\n')? + 1;
+    while line < piece.len() {
+        let rest = &piece[line..];
+        let content = rest.trim_start_matches([' ', '\t']);
+        let indent = &rest[..rest.len() - content.len()];
+        if let Some(t) = indent.find('\t')
+            && !content.is_empty()
+            && !content.starts_with(['\n', '\r', '#'])
+        {
+            return Some(base + line + t);
+        }
+        line += rest.find('\n')? + 1;
+    }
+    None
 }
 
 fn scan_error(e: &ScanError, off: &mut Offsets<'_>) -> ParseError {
@@ -581,6 +616,23 @@ mod tests {
         let out = parse(src);
         assert!(out.errors.is_empty(), "{:?}", out.errors);
         assert_eq!(out.docs.len(), 3);
+    }
+
+    #[test]
+    fn tabs_in_indentation_are_pointed_at() {
+        for (src, tab) in [
+            ("a: 1\n\tb: 2\n", 5),
+            ("a:\n  b: 1\n\tc: 2\n", 10),
+            ("- a\n\t- b\n", 4),
+            ("a: |\n\tx\n", 5),
+            ("a:\n\tb: 2\n", 3),
+            ("x: 1\r\n---\r\na: long\r\n\t\r\n\tmore: 1\r\n", 23),
+        ] {
+            let out = parse(src);
+            assert_eq!(out.errors.len(), 1, "{src:?}: {:?}", out.errors);
+            assert_eq!(&src[out.errors[0].span.range()], "\t", "{src:?}");
+            assert_eq!(out.errors[0].span.start, tab, "{src:?}");
+        }
     }
 
     #[test]
