@@ -5,10 +5,12 @@
 //! target is missing is a violation only when the linted set clearly should contain it.
 
 mod healthcheck;
+pub mod hosts;
 mod lb;
 mod mesh;
 mod routes;
 mod routing;
+pub mod vsroutes;
 
 pub use healthcheck::{
     BcBinding, EndpointMode, HcPort, HcSource, HealthCheck, ProbeCandidate, ProbeInference,

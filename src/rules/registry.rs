@@ -13,6 +13,7 @@ pub static ALL: &[&Rule] = &[
     &grpc_h2::h2001::RULE,
     &grpc_h2::h2002::RULE,
     &istio_routing::irt001::RULE,
+    &istio_routing::irt004::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,

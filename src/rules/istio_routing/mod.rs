@@ -1,2 +1,3 @@
 //! Family `istio-routing`: VirtualService and DestinationRule wiring.
 pub mod irt001;
+pub mod irt004;
