@@ -11,6 +11,7 @@ mod mesh;
 mod routes;
 mod routing;
 pub mod vsroutes;
+mod workloads;
 
 pub use healthcheck::{
     BcBinding, EndpointMode, HcPort, HcSource, HealthCheck, ProbeCandidate, ProbeInference,
@@ -20,6 +21,7 @@ pub use lb::{LbBackend, LbKind, ServiceLbTls, TargetType, Termination};
 pub use mesh::MeshConfig;
 pub use routes::{RouteDest, RouteKind, Routes, server_accepts};
 pub use routing::{GatewayBindings, catch_all_http_route, gateway_ref};
+pub use workloads::{Membership, Meshed, Revisions, is_system_namespace};
 
 use std::collections::{HashMap, HashSet};
 

@@ -10,6 +10,7 @@ pub mod meta;
 pub mod multicluster;
 pub mod registry;
 pub mod tls;
+pub mod workload;
 pub mod yaml;
 
 use crate::finding::{Finding, Location, Outcome, Related, ResourceRef, Severity};

@@ -1,0 +1,3 @@
+//! Family `workload`: Service, pod and Namespace wiring that the load-balancer and mesh rules
+//! depend on.
+pub mod wrk001;
