@@ -4,6 +4,7 @@
 //! It also holds the reference policy of catalog §0.4 ([`Index::resolve`]): a reference whose
 //! target is missing is a violation only when the linted set clearly should contain it.
 
+mod gateways;
 mod healthcheck;
 pub mod hosts;
 mod lb;
@@ -13,6 +14,7 @@ mod routing;
 pub mod vsroutes;
 mod workloads;
 
+pub use gateways::{GatewayWorkloads, WorkloadKey, selector_key};
 pub use healthcheck::{
     BcBinding, EndpointMode, HcPort, HcSource, HealthCheck, ProbeCandidate, ProbeInference,
     ProbeMismatch, Setting,

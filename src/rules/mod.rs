@@ -5,6 +5,7 @@ pub mod alb;
 pub mod api;
 pub mod gke;
 pub mod grpc_h2;
+pub mod istio_gateway;
 pub mod istio_routing;
 pub mod meta;
 pub mod multicluster;

@@ -1,6 +1,8 @@
 //! Every rule meshlint knows, in code order.
 
-use super::{Rule, alb, api, gke, grpc_h2, istio_routing, meta, multicluster, tls, yaml};
+use super::{
+    Rule, alb, api, gke, grpc_h2, istio_gateway, istio_routing, meta, multicluster, tls, yaml,
+};
 
 pub static ALL: &[&Rule] = &[
     &alb::alb001::RULE,
@@ -12,6 +14,7 @@ pub static ALL: &[&Rule] = &[
     &gke::gke003::RULE,
     &grpc_h2::h2001::RULE,
     &grpc_h2::h2002::RULE,
+    &istio_gateway::igw001::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt004::RULE,
     &multicluster::mc003::RULE,

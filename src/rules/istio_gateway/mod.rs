@@ -1,0 +1,2 @@
+//! Family `istio-gateway`: Istio `Gateway` resources and the gateway workloads they select.
+pub mod igw001;
