@@ -1,3 +1,4 @@
 //! Family `istio-routing`: VirtualService and DestinationRule wiring.
 pub mod irt001;
 pub mod irt004;
+pub mod irt009;
