@@ -1,3 +1,4 @@
 //! Family `workload`: Service, pod and Namespace wiring that the load-balancer and mesh rules
 //! depend on.
 pub mod wrk001;
+pub mod wrk002;
