@@ -26,6 +26,7 @@ pub static ALL: &[&Rule] = &[
     &tls::tls005::RULE,
     &super::workload::wrk001::RULE,
     &super::workload::wrk002::RULE,
+    &super::workload::wrk003::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

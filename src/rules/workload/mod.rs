@@ -2,3 +2,4 @@
 //! depend on.
 pub mod wrk001;
 pub mod wrk002;
+pub mod wrk003;
