@@ -1,2 +1,3 @@
 //! Family `istio-gateway`: Istio `Gateway` resources and the gateway workloads they select.
 pub mod igw001;
+pub mod igw002;
