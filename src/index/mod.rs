@@ -9,6 +9,7 @@ mod healthcheck;
 pub mod hosts;
 mod lb;
 mod mesh;
+pub mod route_matches;
 mod routes;
 mod routing;
 pub mod vsroutes;

@@ -19,6 +19,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt001::RULE,
     &istio_routing::irt004::RULE,
     &istio_routing::irt009::RULE,
+    &istio_routing::irt011::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,

@@ -2,3 +2,4 @@
 pub mod irt001;
 pub mod irt004;
 pub mod irt009;
+pub mod irt011;
