@@ -163,6 +163,24 @@ impl<'d> HostTable<'d> {
         out
     }
 
+    /// What a destination `host` written in namespace `ns` reaches: its providers as istiod
+    /// reads the host; when nothing provides it, the Service that R14 names (`reviews.other`),
+    /// so that port checks still see the Service that was meant.
+    pub fn destination_providers(&self, ix: &Index<'_, '_>, host: &str, ns: &str) -> Vec<Provider> {
+        let found: Vec<Provider> = self
+            .providers(&istio_fqdn(host, ns))
+            .iter()
+            .map(|p| p.provider)
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        match ix.resolve_host(host, ns) {
+            super::Host::Service(s) => vec![Provider::Service(s)],
+            super::Host::External => Vec::new(),
+        }
+    }
+
     /// DestinationRules for a host (its R14 FQDN, see [`super::fqdn`]): those whose host resolves to it,
     /// then those whose wildcard host covers it. Indexes into [`Index::destination_rules`].
     pub fn destination_rules(&self, ix: &Index<'_, '_>, host_fqdn: &str) -> Vec<usize> {

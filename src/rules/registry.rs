@@ -18,6 +18,7 @@ pub static ALL: &[&Rule] = &[
     &istio_gateway::igw002::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt004::RULE,
+    &istio_routing::irt007::RULE,
     &istio_routing::irt009::RULE,
     &istio_routing::irt011::RULE,
     &multicluster::mc003::RULE,
