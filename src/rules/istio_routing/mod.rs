@@ -4,3 +4,4 @@ pub mod irt004;
 pub mod irt007;
 pub mod irt009;
 pub mod irt011;
+pub mod irt012;
