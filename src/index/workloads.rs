@@ -139,6 +139,16 @@ impl<'d, 's> Index<'d, 's> {
         };
         for &id in self.of_kind("install.istio.io", "IstioOperator") {
             let o = &self.objects[id];
+            // Operators that only install gateways (`profile: empty`, pilot disabled) declare
+            // no control plane.
+            let profile = o.root.path(&["spec", "profile"]).and_then(|n| n.as_text());
+            let pilot = o
+                .root
+                .path(&["spec", "components", "pilot", "enabled"])
+                .and_then(|n| n.as_bool());
+            if pilot == Some(false) || (profile == Some("empty") && pilot != Some(true)) {
+                continue;
+            }
             let rev = o
                 .root
                 .path(&["spec", "revision"])

@@ -31,6 +31,7 @@ pub static ALL: &[&Rule] = &[
     &super::workload::wrk001::RULE,
     &super::workload::wrk002::RULE,
     &super::workload::wrk003::RULE,
+    &super::workload::wrk004::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

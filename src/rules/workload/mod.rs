@@ -3,3 +3,4 @@
 pub mod wrk001;
 pub mod wrk002;
 pub mod wrk003;
+pub mod wrk004;
