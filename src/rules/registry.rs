@@ -20,6 +20,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt004::RULE,
     &istio_routing::irt007::RULE,
     &istio_routing::irt009::RULE,
+    &istio_routing::irt010::RULE,
     &istio_routing::irt011::RULE,
     &istio_routing::irt012::RULE,
     &multicluster::mc003::RULE,

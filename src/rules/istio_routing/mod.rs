@@ -3,5 +3,6 @@ pub mod irt001;
 pub mod irt004;
 pub mod irt007;
 pub mod irt009;
+pub mod irt010;
 pub mod irt011;
 pub mod irt012;
