@@ -33,6 +33,7 @@ pub static ALL: &[&Rule] = &[
     &super::workload::wrk002::RULE,
     &super::workload::wrk003::RULE,
     &super::workload::wrk004::RULE,
+    &super::workload::wrk005::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

@@ -4,3 +4,4 @@ pub mod wrk001;
 pub mod wrk002;
 pub mod wrk003;
 pub mod wrk004;
+pub mod wrk005;
