@@ -16,6 +16,7 @@ pub static ALL: &[&Rule] = &[
     &grpc_h2::h2002::RULE,
     &istio_gateway::igw001::RULE,
     &istio_gateway::igw002::RULE,
+    &istio_gateway::igw003::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt004::RULE,
     &istio_routing::irt007::RULE,

@@ -1,3 +1,4 @@
 //! Family `istio-gateway`: Istio `Gateway` resources and the gateway workloads they select.
 pub mod igw001;
 pub mod igw002;
+pub mod igw003;
