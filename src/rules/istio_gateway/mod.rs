@@ -2,3 +2,4 @@
 pub mod igw001;
 pub mod igw002;
 pub mod igw003;
+pub mod igw004;
