@@ -23,6 +23,8 @@ pub struct Settings {
     /// Severity overrides by rule code (from the config file).
     pub severity: Vec<(&'static str, Severity)>,
     pub limits: ParseLimits,
+    /// `--istio-version` as `(major, minor)`: version-dependent rules use it (IRT006).
+    pub istio_version: Option<(u32, u32)>,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             external: Vec::new(),
             severity: Vec::new(),
             limits: ParseLimits::default(),
+            istio_version: None,
         }
     }
 }
@@ -46,6 +49,19 @@ impl Settings {
             None => true,
         };
         selected && !self.ignore.iter().any(|r| r.code == rule.code)
+    }
+}
+
+/// Parses an Istio version for `--istio-version`: `1.14`, `1.14.3`, `v1.22.0-beta.1` →
+/// `(major, minor)`.
+pub fn parse_istio_version(s: &str) -> Result<(u32, u32), String> {
+    let t = s.trim().trim_start_matches(['v', 'V']);
+    let mut parts = t.split(['.', '-', '+']);
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(major), Some(minor)) => Ok((major, minor)),
+        _ => Err(format!("`{s}` is not an Istio version such as 1.22")),
     }
 }
 
@@ -106,6 +122,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         Options {
             closed_world: settings.closed_world,
             external: settings.external.clone(),
+            istio_version: settings.istio_version,
         },
     );
 

@@ -69,6 +69,10 @@ struct Cli {
     #[arg(long)]
     closed_world: bool,
 
+    /// Istio version of the target mesh, e.g. `1.14` (version-dependent rules use it).
+    #[arg(long, value_name = "X.Y", value_parser = lint::parse_istio_version)]
+    istio_version: Option<(u32, u32)>,
+
     /// Also show findings that could not be decided because an object is not in the set.
     #[arg(long)]
     show_unknown: bool,
@@ -248,6 +252,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             ignore
         },
         severity: cfg.severity.clone(),
+        istio_version: cli.istio_version,
         external: cfg
             .external
             .iter()

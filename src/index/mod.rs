@@ -44,6 +44,8 @@ pub struct Options {
     /// Objects declared to exist outside the linted set (`external:` in the config file), as
     /// `(kind, namespace, name)`; the namespace is empty for cluster-scoped kinds.
     pub external: Vec<(String, String, String)>,
+    /// `--istio-version` as `(major, minor)`, when given.
+    pub istio_version: Option<(u32, u32)>,
 }
 
 /// How a name reference resolved (catalog §0.4).

@@ -20,6 +20,7 @@ pub static ALL: &[&Rule] = &[
     &istio_gateway::igw004::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt004::RULE,
+    &istio_routing::irt006::RULE,
     &istio_routing::irt007::RULE,
     &istio_routing::irt009::RULE,
     &istio_routing::irt010::RULE,
