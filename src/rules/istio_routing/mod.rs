@@ -7,3 +7,4 @@ pub mod irt009;
 pub mod irt010;
 pub mod irt011;
 pub mod irt012;
+pub mod irt013;
