@@ -81,6 +81,38 @@ impl<'d, 's> Index<'d, 's> {
         Namespace::from_object(self.objects[id])
     }
 
+    /// True if the set shows an Istio mesh at all: Istio networking objects, an
+    /// IstioOperator, gateway proxies, injection labels on Namespaces or pods. Linear; call
+    /// once per rule run.
+    pub fn has_istio(&self) -> bool {
+        if !self.gateways.is_empty()
+            || !self.virtual_services.is_empty()
+            || !self.destination_rules.is_empty()
+            || !self.service_entries.is_empty()
+            || !self.of_kind("install.istio.io", "IstioOperator").is_empty()
+            || (0..self.templates.len()).any(|t| self.is_gateway_template(t))
+        {
+            return true;
+        }
+        let istio_label = |k: &str| {
+            matches!(
+                k,
+                "istio-injection"
+                    | "istio.io/rev"
+                    | "istio.io/dataplane-mode"
+                    | "sidecar.istio.io/inject"
+            )
+        };
+        self.of_kind("", "Namespace").iter().any(|&id| {
+            string_map(self.objects[id].labels())
+                .iter()
+                .any(|(k, _)| istio_label(k))
+        }) || self.templates.iter().any(|t| {
+            t.labels.iter().any(|(k, _)| istio_label(k))
+                || t.annotation("sidecar.istio.io/inject").is_some()
+        })
+    }
+
     /// Mesh membership of pod templates; build once per rule run.
     pub fn membership(&self) -> Membership<'_, 'd, 's> {
         Membership {

@@ -5,3 +5,4 @@ pub mod wrk002;
 pub mod wrk003;
 pub mod wrk004;
 pub mod wrk005;
+pub mod wrk006;

@@ -59,6 +59,12 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         }
         for (pi, port) in svc.ports.iter().enumerate() {
             let Some(target) = port.target else { continue };
+            // Out-of-range numbers are schema errors, not this rule's business.
+            if let IntOrName::Int(n) = target
+                && !(1..=65535).contains(&n)
+            {
+                continue;
+            }
             let per_tpl: Vec<(usize, Res)> = templates
                 .iter()
                 .map(|&t| {
