@@ -8,3 +8,4 @@ pub mod irt010;
 pub mod irt011;
 pub mod irt012;
 pub mod irt013;
+pub mod irt015;
