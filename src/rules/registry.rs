@@ -41,6 +41,7 @@ pub static ALL: &[&Rule] = &[
     &super::workload::wrk004::RULE,
     &super::workload::wrk005::RULE,
     &super::workload::wrk006::RULE,
+    &super::workload::wrk007::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

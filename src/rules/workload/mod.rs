@@ -6,3 +6,4 @@ pub mod wrk003;
 pub mod wrk004;
 pub mod wrk005;
 pub mod wrk006;
+pub mod wrk007;
