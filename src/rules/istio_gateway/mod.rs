@@ -3,3 +3,4 @@ pub mod igw001;
 pub mod igw002;
 pub mod igw003;
 pub mod igw004;
+pub mod igw005;
