@@ -19,6 +19,7 @@ pub static ALL: &[&Rule] = &[
     &istio_gateway::igw003::RULE,
     &istio_gateway::igw004::RULE,
     &istio_gateway::igw005::RULE,
+    &istio_gateway::igw006::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt002::RULE,
     &istio_routing::irt004::RULE,

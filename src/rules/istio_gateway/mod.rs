@@ -4,3 +4,4 @@ pub mod igw002;
 pub mod igw003;
 pub mod igw004;
 pub mod igw005;
+pub mod igw006;
