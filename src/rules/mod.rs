@@ -10,6 +10,7 @@ pub mod istio_routing;
 pub mod meta;
 pub mod multicluster;
 pub mod registry;
+pub mod serviceentry;
 pub mod tls;
 pub mod workload;
 pub mod yaml;

@@ -1,7 +1,8 @@
 //! Every rule meshlint knows, in code order.
 
 use super::{
-    Rule, alb, api, gke, grpc_h2, istio_gateway, istio_routing, meta, multicluster, tls, yaml,
+    Rule, alb, api, gke, grpc_h2, istio_gateway, istio_routing, meta, multicluster, serviceentry,
+    tls, yaml,
 };
 
 pub static ALL: &[&Rule] = &[
@@ -34,6 +35,7 @@ pub static ALL: &[&Rule] = &[
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,
+    &serviceentry::se001::RULE,
     &tls::tls001::RULE,
     &tls::tls002::RULE,
     &tls::tls005::RULE,

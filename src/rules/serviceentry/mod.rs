@@ -1,0 +1,2 @@
+//! Family `serviceentry`: Istio `ServiceEntry` resources.
+pub mod se001;
