@@ -1672,6 +1672,14 @@ fn replay(bytes: &[u8]) {
     let mut sources = Sources::default();
     sources.add(SourceFile::new("fuzz.yaml".into(), text));
     let outcomes = lint::run(&sources, &Settings::default());
+    for f in outcomes.findings.iter().chain(&outcomes.unknown) {
+        for loc in std::iter::once(f.location).chain(f.related.iter().map(|r| r.location)) {
+            let text = &sources.get(loc.file).text;
+            let (s, e) = (loc.span.start as usize, loc.span.end as usize);
+            assert!(s <= e && e <= text.len(), "{}: {s}..{e}", f.code);
+            assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+        }
+    }
     let report = Report {
         findings: outcomes.findings,
         unknown: outcomes.unknown,
@@ -1689,5 +1697,8 @@ fn replay(bytes: &[u8]) {
     ] {
         let mut buf = Vec::new();
         report::render(format, &report, &sources, &mut buf, true).unwrap();
+        if matches!(format, Format::Json | Format::Sarif) {
+            let _: Value = serde_json::from_slice(&buf).expect("valid JSON");
+        }
     }
 }
