@@ -23,6 +23,7 @@ pub static ALL: &[&Rule] = &[
     &istio_gateway::igw006::RULE,
     &istio_routing::irt001::RULE,
     &istio_routing::irt002::RULE,
+    &istio_routing::irt003::RULE,
     &istio_routing::irt004::RULE,
     &istio_routing::irt006::RULE,
     &istio_routing::irt007::RULE,

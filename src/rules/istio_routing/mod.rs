@@ -1,6 +1,7 @@
 //! Family `istio-routing`: VirtualService and DestinationRule wiring.
 pub mod irt001;
 pub mod irt002;
+pub mod irt003;
 pub mod irt004;
 pub mod irt006;
 pub mod irt007;
