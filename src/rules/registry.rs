@@ -27,6 +27,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt004::RULE,
     &istio_routing::irt006::RULE,
     &istio_routing::irt007::RULE,
+    &istio_routing::irt008::RULE,
     &istio_routing::irt009::RULE,
     &istio_routing::irt010::RULE,
     &istio_routing::irt011::RULE,

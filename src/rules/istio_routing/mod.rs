@@ -5,6 +5,7 @@ pub mod irt003;
 pub mod irt004;
 pub mod irt006;
 pub mod irt007;
+pub mod irt008;
 pub mod irt009;
 pub mod irt010;
 pub mod irt011;
