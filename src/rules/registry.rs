@@ -34,6 +34,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt012::RULE,
     &istio_routing::irt013::RULE,
     &istio_routing::irt015::RULE,
+    &istio_routing::irt016::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,

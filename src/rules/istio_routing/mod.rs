@@ -12,3 +12,4 @@ pub mod irt011;
 pub mod irt012;
 pub mod irt013;
 pub mod irt015;
+pub mod irt016;
