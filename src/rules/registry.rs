@@ -49,6 +49,7 @@ pub static ALL: &[&Rule] = &[
     &super::workload::wrk005::RULE,
     &super::workload::wrk006::RULE,
     &super::workload::wrk007::RULE,
+    &super::workload::wrk008::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

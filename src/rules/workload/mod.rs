@@ -7,3 +7,4 @@ pub mod wrk004;
 pub mod wrk005;
 pub mod wrk006;
 pub mod wrk007;
+pub mod wrk008;
