@@ -39,6 +39,7 @@ pub static ALL: &[&Rule] = &[
     &meta::mln001::RULE,
     &meta::mln002::RULE,
     &serviceentry::se001::RULE,
+    &serviceentry::se002::RULE,
     &tls::tls001::RULE,
     &tls::tls002::RULE,
     &tls::tls005::RULE,

@@ -1,2 +1,3 @@
 //! Family `serviceentry`: Istio `ServiceEntry` resources.
 pub mod se001;
+pub mod se002;
