@@ -51,6 +51,7 @@ pub static ALL: &[&Rule] = &[
     &super::workload::wrk006::RULE,
     &super::workload::wrk007::RULE,
     &super::workload::wrk008::RULE,
+    &super::workload::wrk009::RULE,
     &yaml::yaml001::RULE,
     &yaml::yaml002::RULE,
     &yaml::yaml003::RULE,

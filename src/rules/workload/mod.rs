@@ -8,3 +8,4 @@ pub mod wrk005;
 pub mod wrk006;
 pub mod wrk007;
 pub mod wrk008;
+pub mod wrk009;
