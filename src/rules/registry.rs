@@ -10,6 +10,7 @@ pub static ALL: &[&Rule] = &[
     &alb::alb002::RULE,
     &alb::alb003::RULE,
     &api::api004::RULE,
+    &api::api005::RULE,
     &gke::gke001::RULE,
     &gke::gke002::RULE,
     &gke::gke003::RULE,

@@ -1,2 +1,3 @@
 //! Family `api`: deprecated APIs and install ordering.
 pub mod api004;
+pub mod api005;
