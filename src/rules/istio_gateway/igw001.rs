@@ -24,36 +24,37 @@ fn label_node<'d, 's>(tpl: &PodTemplate<'d, 's>, key: &str) -> Option<Node<'d, '
 
 /// The gateway template that best matches a selector: most selector pairs carried, then in
 /// the Gateway's namespace, then input order.
-fn closest(ix: &Index<'_, '_>, gw: &Gateway<'_, '_>, selector: &[(&str, &str)]) -> Option<usize> {
-    (0..ix.templates.len())
-        .filter(|&t| ix.is_gateway_template(t))
-        .max_by_key(|&t| {
-            let tpl = &ix.templates[t];
-            let same = selector
-                .iter()
-                .filter(|(k, v)| tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v))
-                .count();
-            let shares_keys = selector
-                .iter()
-                .filter(|(k, _)| tpl.labels.iter().any(|(lk, _)| lk == k))
-                .count();
-            (
-                same,
-                shares_keys,
-                tpl.obj.namespace == gw.obj.namespace,
-                std::cmp::Reverse(t),
-            )
-        })
+fn closest(
+    ix: &Index<'_, '_>,
+    gateway_templates: &[usize],
+    gw: &Gateway<'_, '_>,
+    selector: &[(&str, &str)],
+) -> Option<usize> {
+    gateway_templates.iter().copied().max_by_key(|&t| {
+        let tpl = &ix.templates[t];
+        let same = selector
+            .iter()
+            .filter(|(k, v)| tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+            .count();
+        let shares_keys = selector
+            .iter()
+            .filter(|(k, _)| tpl.labels.iter().any(|(lk, _)| lk == k))
+            .count();
+        (
+            same,
+            shares_keys,
+            tpl.obj.namespace == gw.obj.namespace,
+            std::cmp::Reverse(t),
+        )
+    })
 }
 
 /// The `istio` (else `app`) label of the first gateway workloads in the set, for the message.
-fn gateway_labels(ix: &Index<'_, '_>) -> Vec<String> {
+fn gateway_labels(ix: &Index<'_, '_>, gateway_templates: &[usize]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut more = 0;
-    for (t, tpl) in ix.templates.iter().enumerate() {
-        if !ix.is_gateway_template(t) {
-            continue;
-        }
+    for &t in gateway_templates {
+        let tpl = &ix.templates[t];
         let Some((k, v)) = ["istio", "app"]
             .iter()
             .find_map(|key| tpl.labels.iter().find(|(k, _)| k == key))
@@ -74,7 +75,11 @@ fn gateway_labels(ix: &Index<'_, '_>) -> Vec<String> {
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     let workloads = ix.gateway_workloads();
-    let any_gateway_workload = (0..ix.templates.len()).any(|t| ix.is_gateway_template(t));
+    let gateway_templates: Vec<usize> = (0..ix.templates.len())
+        .filter(|&t| ix.is_gateway_template(t))
+        .collect();
+    let any_gateway_workload = !gateway_templates.is_empty();
+    let mut labels: Option<Vec<String>> = None;
     for (g, gw) in ix.gateways.iter().enumerate() {
         let obj = &gw.obj;
         let spec = obj.spec();
@@ -141,7 +146,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             );
             continue;
         }
-        let labels = gateway_labels(ix);
+        let labels = labels.get_or_insert_with(|| gateway_labels(ix, &gateway_templates));
         let carried = if labels.is_empty() {
             "no Istio gateway workload is in the linted set (closed world)".to_string()
         } else {
@@ -150,7 +155,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 labels.join(", ")
             )
         };
-        let best = closest(ix, gw, selector);
+        let best = closest(ix, &gateway_templates, gw, selector);
         let help = match best.map(|t| &ix.templates[t]) {
             Some(tpl) => {
                 let suggestion: Vec<String> = selector
