@@ -26,6 +26,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt002::RULE,
     &istio_routing::irt003::RULE,
     &istio_routing::irt004::RULE,
+    &istio_routing::irt005::RULE,
     &istio_routing::irt006::RULE,
     &istio_routing::irt007::RULE,
     &istio_routing::irt008::RULE,

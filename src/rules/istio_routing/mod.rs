@@ -3,6 +3,7 @@ pub mod irt001;
 pub mod irt002;
 pub mod irt003;
 pub mod irt004;
+pub mod irt005;
 pub mod irt006;
 pub mod irt007;
 pub mod irt008;
