@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::Index;
+use super::{Index, ObjId};
 use crate::model::cluster::Namespace;
 use crate::model::{Object, string_map};
 use crate::yaml::Node;
@@ -73,6 +73,20 @@ impl<'d, 's> Index<'d, 's> {
                         | "Rollout"
                 )
         })
+    }
+
+    /// Objects of kinds meshlint does not model that may make an operator create pods
+    /// (a CloudNativePG `Cluster`, a Strimzi `Kafka`, a Prometheus …), by namespace: their
+    /// pods' labels are not visible in the set.
+    pub fn operator_objects(&self) -> HashMap<&'d str, Vec<ObjId>> {
+        let mut out: HashMap<&'d str, Vec<ObjId>> = HashMap::new();
+        for (id, o) in self.objects.iter().enumerate() {
+            if o.namespace.is_empty() || o.origin().is_some() || !is_operator_group(o.group) {
+                continue;
+            }
+            out.entry(o.namespace).or_default().push(id);
+        }
+        out
     }
 
     /// The Namespace object `ns`, if it is in the set.
@@ -223,6 +237,25 @@ impl<'d, 's> Index<'d, 's> {
         }
         r
     }
+}
+
+/// API groups of custom resources (not Kubernetes' own, not the mesh, cloud and delivery kinds
+/// meshlint reads): candidates for operator-managed pods.
+fn is_operator_group(group: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "k8s.io",
+        "istio.io",
+        "cloud.google.com",
+        "networking.gke.io",
+        "cert-manager.io",
+        "argoproj.io",
+        "fluxcd.io",
+        "k8s.aws",
+    ];
+    group.contains('.')
+        && !KNOWN
+            .iter()
+            .any(|k| group == *k || group.ends_with(&format!(".{k}")))
 }
 
 /// Whether pod templates are in the mesh (see [`Index::membership`]).

@@ -406,6 +406,8 @@ struct Place<'d, 's> {
     kind: &'d str,
     /// The pod template's labels (for `Pod`), to spot the injection label.
     pod_labels: Vec<(&'d str, &'d str)>,
+    /// For a workload's own metadata: its pod template's annotations.
+    pod_annotations: Option<Node<'d, 's>>,
 }
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
@@ -420,6 +422,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 annotations: a,
                 kind: "Pod",
                 pod_labels: tpl.labels.clone(),
+                pod_annotations: None,
             });
         }
         // The workload's own metadata (not for a Pod, whose metadata is the template's).
@@ -431,6 +434,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 annotations: a,
                 kind: tpl.obj.kind,
                 pod_labels: Vec::new(),
+                pod_annotations: tpl.metadata.and_then(|m| m.get("annotations")),
             });
         }
     }
@@ -446,6 +450,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     annotations: a,
                     kind,
                     pod_labels: Vec::new(),
+                    pod_annotations: None,
                 });
             }
         }
@@ -498,6 +503,17 @@ fn check_place(em: &mut Emitter<'_>, place: &Place<'_, '_>) {
         let applies = d.on.contains(&On::Any)
             || (place.kind == "Pod" && d.on.contains(&On::Pod))
             || (place.kind == "Service" && d.on.contains(&On::Service));
+        // The same annotation with the same value on the pod template as well: the copy on
+        // the workload is redundant, not a mistake that loses the setting.
+        if !applies
+            && workload_meta
+            && place
+                .pod_annotations
+                .and_then(|a| a.get(key))
+                .is_some_and(|pv| pv.as_str() == v.as_str())
+        {
+            continue;
+        }
         if !applies {
             let belongs = d.on.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ");
             let (message, help) = if workload_meta && d.on.contains(&On::Pod) {
