@@ -37,6 +37,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt013::RULE,
     &istio_routing::irt015::RULE,
     &istio_routing::irt016::RULE,
+    &istio_routing::irt017::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,

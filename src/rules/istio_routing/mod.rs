@@ -14,3 +14,4 @@ pub mod irt012;
 pub mod irt013;
 pub mod irt015;
 pub mod irt016;
+pub mod irt017;
