@@ -15,3 +15,4 @@ pub mod irt013;
 pub mod irt015;
 pub mod irt016;
 pub mod irt017;
+pub mod irt018;
