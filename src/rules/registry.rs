@@ -39,6 +39,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt016::RULE,
     &istio_routing::irt017::RULE,
     &istio_routing::irt018::RULE,
+    &istio_routing::irt019::RULE,
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,

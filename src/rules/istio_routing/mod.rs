@@ -16,3 +16,4 @@ pub mod irt015;
 pub mod irt016;
 pub mod irt017;
 pub mod irt018;
+pub mod irt019;
