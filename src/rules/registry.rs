@@ -35,6 +35,7 @@ pub static ALL: &[&Rule] = &[
     &istio_routing::irt011::RULE,
     &istio_routing::irt012::RULE,
     &istio_routing::irt013::RULE,
+    &istio_routing::irt014::RULE,
     &istio_routing::irt015::RULE,
     &istio_routing::irt016::RULE,
     &istio_routing::irt017::RULE,

@@ -12,6 +12,7 @@ pub mod irt010;
 pub mod irt011;
 pub mod irt012;
 pub mod irt013;
+pub mod irt014;
 pub mod irt015;
 pub mod irt016;
 pub mod irt017;
