@@ -109,6 +109,10 @@ pub struct Index<'d, 's> {
     /// Every load-balancer → Service backend (Ingress, MultiClusterIngress).
     pub lb_backends: Vec<LbBackend<'d, 's>>,
     pub mesh: MeshConfig,
+    /// Derived tables several rules share, built on first use (rules run in parallel; one
+    /// copy, not one per rule).
+    host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
+    routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 
 impl<'d, 's> Index<'d, 's> {
@@ -134,6 +138,8 @@ impl<'d, 's> Index<'d, 's> {
             dr_by_host: HashMap::new(),
             lb_backends: Vec::new(),
             mesh: MeshConfig::default(),
+            host_table: std::sync::OnceLock::new(),
+            routes: std::sync::OnceLock::new(),
             objects,
         };
         for (id, o) in ix.objects.iter().enumerate() {
@@ -342,6 +348,17 @@ impl<'d, 's> Index<'d, 's> {
 
     pub fn is_gateway_template(&self, t: usize) -> bool {
         self.gateway_like[t]
+    }
+
+    /// Which Service or ServiceEntry provides each host ([`hosts::HostTable`]), built once.
+    pub fn host_table(&self) -> &hosts::HostTable<'d> {
+        self.host_table
+            .get_or_init(|| hosts::HostTable::build(self))
+    }
+
+    /// VirtualService route destinations resolved to Service ports ([`Routes`]), built once.
+    pub fn routes(&self) -> &routes::Routes<'d, 's> {
+        self.routes.get_or_init(|| routes::Routes::build(self))
     }
 
     /// R14: resolves an Istio `host` written in namespace `ns`.

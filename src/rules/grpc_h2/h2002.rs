@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::finding::{Location, Severity};
-use crate::index::{Index, LbKind, RouteKind, Routes, server_accepts};
+use crate::index::{Index, LbKind, RouteKind, server_accepts};
 use crate::model::esp;
 use crate::model::istio::Protocol;
 use crate::model::service::ServicePort;
@@ -98,7 +98,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     let mut routed: HashSet<(usize, usize)> = HashSet::new();
 
     if !ix.virtual_services.is_empty() {
-        let routes = Routes::build(ix);
+        let routes = ix.routes();
         for d in &routes.dests {
             if d.kind != RouteKind::Http {
                 continue;

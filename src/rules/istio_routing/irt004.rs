@@ -1,7 +1,7 @@
 //! IRT004 vs-subset-undefined.
 
 use crate::finding::Severity;
-use crate::index::hosts::{HostTable, closest_name, exported_to};
+use crate::index::hosts::{closest_name, exported_to};
 use crate::index::vsroutes::destinations;
 use crate::index::{Index, fqdn};
 use crate::rules::{Emitter, Rule};
@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
-    let hosts = HostTable::build(ix);
+    let hosts = ix.host_table();
     for vs in &ix.virtual_services {
         let obj = &vs.obj;
         for d in destinations(vs) {

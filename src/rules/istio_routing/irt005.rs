@@ -29,7 +29,7 @@ struct Backends {
 }
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
-    let table = HostTable::build(ix);
+    let table = ix.host_table();
     for dr in &ix.destination_rules {
         if dr.subsets.is_empty() {
             continue;
@@ -68,7 +68,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 }
             }
             Host::External => {
-                match entry_backends(ix, &table, host, obj.namespace) {
+                match entry_backends(ix, table, host, obj.namespace) {
                     Some(Some(b)) => b,
                     // A ServiceEntry without workloadSelector: its endpoints are not pods.
                     Some(None) => continue,

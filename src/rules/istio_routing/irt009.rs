@@ -55,11 +55,11 @@ fn provider_display(ix: &Index<'_, '_>, p: &Provided<'_>) -> String {
 }
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
-    let table = HostTable::build(ix);
+    let table = ix.host_table();
     let mut svc_cache: HashMap<(&str, &str), Resolved<usize>> = HashMap::new();
     for vs in &ix.virtual_services {
         for d in destinations(vs) {
-            check_dest(ix, &table, &mut svc_cache, vs, &d, em);
+            check_dest(ix, table, &mut svc_cache, vs, &d, em);
         }
     }
 }

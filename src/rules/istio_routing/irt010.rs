@@ -2,7 +2,7 @@
 
 use crate::finding::Severity;
 use crate::index::Index;
-use crate::index::hosts::{HostTable, Provider};
+use crate::index::hosts::Provider;
 use crate::index::vsroutes::{DestKind, destinations};
 use crate::rules::{Emitter, Rule};
 
@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
-    let table = HostTable::build(ix);
+    let table = ix.host_table();
     for vs in &ix.virtual_services {
         let obj = &vs.obj;
         for d in destinations(vs) {

@@ -90,7 +90,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     if ix.destination_rules.is_empty() {
         return;
     }
-    let table = HostTable::build(ix);
+    let table = ix.host_table();
     let mut parents: Option<HashSet<String>> = None;
     let mut svc_cache: HashMap<(&str, &str), Resolved<usize>> = HashMap::new();
     for dr in &ix.destination_rules {
@@ -107,7 +107,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             wildcard_unmatched(ix, dr, host, &suffix, em);
             continue;
         }
-        concrete(ix, &table, &mut svc_cache, dr, host, em);
+        concrete(ix, table, &mut svc_cache, dr, host, em);
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::finding::{Location, Severity};
-use crate::index::{Index, LbKind, RouteKind, Routes, server_accepts};
+use crate::index::{Index, LbKind, RouteKind, server_accepts};
 use crate::model::esp;
 use crate::model::istio::Protocol;
 use crate::model::service::ServicePort;
@@ -391,7 +391,7 @@ fn check_routes(
     reported: &mut HashSet<(usize, usize)>,
     esp_hits: &mut Vec<EspHit>,
 ) {
-    let routes = Routes::build(ix);
+    let routes = ix.routes();
     let mut seen = HashSet::new();
     for d in &routes.dests {
         if d.kind != RouteKind::Http {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::finding::{Location, Severity};
-use crate::index::hosts::{HostTable, exported_to, spec_export_to};
+use crate::index::hosts::{exported_to, spec_export_to};
 use crate::index::vsroutes::{DestKind, destinations};
 use crate::index::{Host, Index, Meshed};
 use crate::rules::{Emitter, Rule, origin_note};
@@ -39,7 +39,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         return;
     }
     let membership = ix.membership();
-    let hosts = HostTable::build(ix);
+    let hosts = ix.host_table();
     // Template → the gateway routes that reach it (BTreeMap: stable output order).
     let mut reached: BTreeMap<usize, Reached> = BTreeMap::new();
     for vs in &ix.virtual_services {
