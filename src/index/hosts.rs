@@ -232,6 +232,34 @@ pub fn spec_export_to<'d>(obj: &crate::model::Object<'d, '_>) -> Vec<&'d str> {
         .collect()
 }
 
+/// The Kubernetes Service a host written in namespace `ns` names, `(namespace, name)`, when it
+/// is written as one:
+/// `name`, `name.ns.svc[.cluster.local]`, or `name.ns` when `ns` holds Services in the set.
+pub fn service_ref<'h>(
+    ix: &Index<'_, '_>,
+    host: &'h str,
+    ns: &'h str,
+) -> Option<(&'h str, &'h str)> {
+    let labels: Vec<&str> = host.split('.').collect();
+    match labels.as_slice() {
+        [name] => Some((ns, name)),
+        [name, ns]
+            if ix.has_kind_in("", "Service", ns) || ix.get("", "Namespace", "", ns).is_some() =>
+        {
+            Some((ns, name))
+        }
+        [name, ns, "svc"] | [name, ns, "svc", "cluster", "local"] => Some((ns, name)),
+        _ => None,
+    }
+}
+
+pub fn provider_display(ix: &Index<'_, '_>, p: &Provided<'_>) -> String {
+    match p.provider {
+        Provider::Service(s) => ix.services[s].obj.display(),
+        Provider::Entry(e, _) => ix.service_entries[e].obj.display(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use crate::finding::Severity;
-use crate::index::hosts::{HostTable, Provided, Provider, SERVICE_EXPORT_TO, istio_fqdn};
+use crate::index::hosts::{
+    HostTable, Provider, SERVICE_EXPORT_TO, istio_fqdn, provider_display, service_ref,
+};
 use crate::index::vsroutes::{DestKind, VsDest, destinations};
 use crate::index::{Host, Index, Resolved, fqdn};
 use crate::model::istio::{GROUP, VirtualService};
@@ -24,33 +26,6 @@ fn consequence(kind: DestKind) -> &'static str {
     match kind {
         DestKind::Mirror => "Envoy has no cluster for it, so the mirrored copy is silently dropped",
         _ => "Envoy has no cluster for it, so requests on this route get 503 (NC)",
-    }
-}
-
-/// The Kubernetes Service a host names, `(namespace, name)`, when it is written as one:
-/// `name`, `name.ns.svc[.cluster.local]`, or `name.ns` when `ns` holds Services in the set.
-fn service_ref<'h>(
-    ix: &Index<'_, '_>,
-    host: &'h str,
-    vs_ns: &'h str,
-) -> Option<(&'h str, &'h str)> {
-    let labels: Vec<&str> = host.split('.').collect();
-    match labels.as_slice() {
-        [name] => Some((vs_ns, name)),
-        [name, ns]
-            if ix.has_kind_in("", "Service", ns) || ix.get("", "Namespace", "", ns).is_some() =>
-        {
-            Some((ns, name))
-        }
-        [name, ns, "svc"] | [name, ns, "svc", "cluster", "local"] => Some((ns, name)),
-        _ => None,
-    }
-}
-
-fn provider_display(ix: &Index<'_, '_>, p: &Provided<'_>) -> String {
-    match p.provider {
-        Provider::Service(s) => ix.services[s].obj.display(),
-        Provider::Entry(e, _) => ix.service_entries[e].obj.display(),
     }
 }
 

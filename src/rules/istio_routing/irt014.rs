@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::finding::Severity;
-use crate::index::hosts::{HostTable, Provided, Provider, istio_fqdn};
+use crate::index::hosts::{HostTable, istio_fqdn, provider_display, service_ref};
 use crate::index::{Host, Index, Resolved, fqdn};
 use crate::model::istio::{DestinationRule, GROUP};
 use crate::rules::{Emitter, Rule};
@@ -27,33 +27,6 @@ fn mesh_wide(host: &str) -> bool {
         host,
         "*" | "*.local" | "*.cluster.local" | "*.svc.cluster.local"
     )
-}
-
-/// The Kubernetes Service a host names, `(namespace, name)`, when it is written as one:
-/// `name`, `name.ns.svc[.cluster.local]`, or `name.ns` when `ns` holds Services in the set.
-fn service_ref<'h>(
-    ix: &Index<'_, '_>,
-    host: &'h str,
-    dr_ns: &'h str,
-) -> Option<(&'h str, &'h str)> {
-    let labels: Vec<&str> = host.split('.').collect();
-    match labels.as_slice() {
-        [name] => Some((dr_ns, name)),
-        [name, ns]
-            if ix.has_kind_in("", "Service", ns) || ix.get("", "Namespace", "", ns).is_some() =>
-        {
-            Some((ns, name))
-        }
-        [name, ns, "svc"] | [name, ns, "svc", "cluster", "local"] => Some((ns, name)),
-        _ => None,
-    }
-}
-
-fn provider_display(ix: &Index<'_, '_>, p: &Provided<'_>) -> String {
-    match p.provider {
-        Provider::Service(s) => ix.services[s].obj.display(),
-        Provider::Entry(e, _) => ix.service_entries[e].obj.display(),
-    }
 }
 
 /// Every proper parent domain of the hosts of Services and ServiceEntries
