@@ -185,7 +185,84 @@ pub fn parse_document<'s>(
     range: std::ops::Range<usize>,
     limits: &ParseLimits,
 ) -> ParseOutput<'s> {
-    let piece = &src[range.clone()];
+    let mut out = parse_piece(file, src, range.clone(), &src[range.clone()], limits);
+    // saphyr rejects a flow sequence whose closing `]` starts a line at (or left of) its key's
+    // column, which libyaml and go-yaml (so kubectl) accept. Move such a `]` to the end of the
+    // previous line, keeping every other byte where it was, and parse again.
+    let mut patched: Option<String> = None;
+    for _ in 0..64 {
+        let Some(at) = out
+            .errors
+            .first()
+            .filter(|e| {
+                e.kind == ParseErrorKind::Syntax && e.message.contains("invalid indentation")
+            })
+            .map(|e| e.span.start as usize - range.start)
+        else {
+            break;
+        };
+        let text = patched.get_or_insert_with(|| src[range.clone()].to_string());
+        if !hoist_closing_bracket(text, at) {
+            break;
+        }
+        out = parse_piece(file, src, range.clone(), text, limits);
+    }
+    out
+}
+
+/// Moves the `]` at byte `at` (first non-blank of its line) right after the last character of
+/// the previous non-blank line, shifting the whitespace in between one byte right, so the text
+/// keeps its length and every other byte its offset. Refuses when that line ends in a comment.
+fn hoist_closing_bracket(text: &mut String, at: usize) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b']') {
+        return false;
+    }
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    if !bytes[line_start..at]
+        .iter()
+        .all(|&b| b == b' ' || b == b'\t')
+    {
+        return false;
+    }
+    // The end of the previous content: skip back over whitespace and line breaks.
+    let mut end = line_start;
+    while end > 0 && matches!(bytes[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        end -= 1;
+    }
+    if end == 0 {
+        return false;
+    }
+    let prev_start = bytes[..end]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    if bytes[prev_start..end].contains(&b'#') {
+        return false;
+    }
+    // [end..=at] holds only ASCII whitespace and the bracket: rotate the bracket to the front.
+    let mut moved: Vec<u8> = bytes[end..=at].to_vec();
+    moved.rotate_right(1);
+    let Ok(moved) = String::from_utf8(moved) else {
+        return false;
+    };
+    text.replace_range(end..=at, &moved);
+    true
+}
+
+/// Parses one piece; `input` is the piece's text as saphyr sees it (the source itself, or a
+/// copy with the same length and byte offsets), while scalars still borrow from `src`.
+fn parse_piece<'s>(
+    file: FileId,
+    src: &'s str,
+    range: std::ops::Range<usize>,
+    input: &str,
+    limits: &ParseLimits,
+) -> ParseOutput<'s> {
+    let piece = input;
     let mut out = ParseOutput::default();
     let mut off = Offsets::new(piece, range.start);
     let mut parser = Parser::new_from_str(piece);
@@ -633,6 +710,33 @@ mod tests {
             assert_eq!(&src[out.errors[0].span.range()], "\t", "{src:?}");
             assert_eq!(out.errors[0].span.start, tab, "{src:?}");
         }
+    }
+
+    #[test]
+    fn closing_bracket_at_the_key_column_is_accepted_like_go_yaml() {
+        let src = "spec:\n  args: [\n    \"--a\",\n    \"--b\"\n  ]\n  x: 1\ntop: [\n  1\n]\n";
+        let out = parse(src);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let root = out.docs[0].root().unwrap();
+        let args: Vec<&str> = root
+            .path(&["spec", "args"])
+            .unwrap()
+            .items()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(args, vec!["--a", "--b"]);
+        let b = root
+            .path(&["spec", "args"])
+            .unwrap()
+            .items()
+            .nth(1)
+            .unwrap();
+        assert_eq!(&src[b.span().range()], "\"--b\"");
+        assert_eq!(root.path(&["spec", "x"]).unwrap().as_int(), Some(1));
+        assert_eq!(root.get("top").unwrap().items().len(), 1);
+        // A comment on the line before keeps the error (the bracket cannot move into it).
+        let out = parse("args: [\n  \"a\"  # note\n]\n");
+        assert_eq!(out.errors.len(), 1);
     }
 
     #[test]
