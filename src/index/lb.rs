@@ -235,7 +235,15 @@ impl<'d, 's> Index<'d, 's> {
         let svc = &self.services[s];
         if b.kind.is_gke() {
             let keys = annotations::app_protocol_keys(svc.multi_cluster);
-            if let Some((a, map)) = annotations::app_protocols(&svc.obj, keys)
+            let found = annotations::app_protocols(&svc.obj, keys);
+            // R6: an annotation that is not a JSON object leaves the protocol undecided (its
+            // own rule reports it); it must not fall back to HTTP and cascade.
+            if let Some((a, _)) = &found
+                && !matches!(a.parsed, Ok(serde_json::Value::Object(_)))
+            {
+                return None;
+            }
+            if let Some((a, map)) = found
                 && let Some(name) = port.name
                 && let Some((_, proto)) = map.iter().find(|(k, _)| k == name)
             {
