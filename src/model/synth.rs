@@ -228,6 +228,84 @@ fn split_path(path: &str) -> Vec<String> {
     out
 }
 
+/// `[{name, containerPort}, …]` of a synthesised container.
+fn container_ports(at: Span, ports: &[(&str, i64)]) -> SVal {
+    SVal::seq(
+        at,
+        ports
+            .iter()
+            .map(|&(n, p)| {
+                SVal::map(
+                    at,
+                    vec![
+                        ("name", SVal::str(n, at)),
+                        ("containerPort", SVal::int(p, at)),
+                    ],
+                )
+            })
+            .collect(),
+    )
+}
+
+/// `{httpGet: {path, port}}`.
+fn http_probe(at: Span, path: &str, port: i64) -> SVal {
+    SVal::map(
+        at,
+        vec![(
+            "httpGet",
+            SVal::map(
+                at,
+                vec![("path", SVal::str(path, at)), ("port", SVal::int(port, at))],
+            ),
+        )],
+    )
+}
+
+/// A workload with one pod template: `apiVersion: apps/v1`, `kind`, `metadata`, and
+/// `spec.selector.matchLabels` + `spec.template` (`metadata`, one container).
+fn workload(
+    at: Span,
+    kind: SVal,
+    metadata: SVal,
+    selector: SVal,
+    pod_metadata: SVal,
+    container: SVal,
+) -> SVal {
+    SVal::map(
+        at,
+        vec![
+            ("apiVersion", SVal::str("apps/v1", at)),
+            ("kind", kind),
+            ("metadata", metadata),
+            (
+                "spec",
+                SVal::map(
+                    at,
+                    vec![
+                        ("selector", SVal::map(at, vec![("matchLabels", selector)])),
+                        (
+                            "template",
+                            SVal::map(
+                                at,
+                                vec![
+                                    ("metadata", pod_metadata),
+                                    (
+                                        "spec",
+                                        SVal::map(
+                                            at,
+                                            vec![("containers", SVal::seq(at, vec![container]))],
+                                        ),
+                                    ),
+                                ],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    )
+}
+
 fn finish<'s>(obj: &Object<'_, '_>, v: &SVal, origin: String) -> Document<'s> {
     let mut b = Builder::new(obj.root.file(), "");
     b.set_origin(origin);
@@ -314,78 +392,21 @@ pub fn istio_operator<'s>(obj: &Object<'_, '_>) -> Vec<Document<'s>> {
                 ("image", SVal::str("docker.io/istio/proxyv2:auto", at)),
                 (
                     "ports",
-                    SVal::seq(
+                    container_ports(
                         at,
-                        [("http2", 8080), ("https", 8443), ("status-port", 15021)]
-                            .into_iter()
-                            .map(|(n, p)| {
-                                SVal::map(
-                                    at,
-                                    vec![
-                                        ("name", SVal::str(n, at)),
-                                        ("containerPort", SVal::int(p, at)),
-                                    ],
-                                )
-                            })
-                            .collect(),
+                        &[("http2", 8080), ("https", 8443), ("status-port", 15021)],
                     ),
                 ),
-                (
-                    "readinessProbe",
-                    SVal::map(
-                        at,
-                        vec![(
-                            "httpGet",
-                            SVal::map(
-                                at,
-                                vec![
-                                    ("path", SVal::str("/healthz/ready", at)),
-                                    ("port", SVal::int(15021, at)),
-                                ],
-                            ),
-                        )],
-                    ),
-                ),
+                ("readinessProbe", http_probe(at, "/healthz/ready", 15021)),
             ],
         );
-        let mut deploy = SVal::map(
+        let mut deploy = workload(
             at,
-            vec![
-                ("apiVersion", SVal::str("apps/v1", at)),
-                ("kind", SVal::str("Deployment", at)),
-                ("metadata", meta(&labels)),
-                (
-                    "spec",
-                    SVal::map(
-                        at,
-                        vec![
-                            (
-                                "selector",
-                                SVal::map(at, vec![("matchLabels", labels.clone())]),
-                            ),
-                            (
-                                "template",
-                                SVal::map(
-                                    at,
-                                    vec![
-                                        ("metadata", pod_meta),
-                                        (
-                                            "spec",
-                                            SVal::map(
-                                                at,
-                                                vec![(
-                                                    "containers",
-                                                    SVal::seq(at, vec![container]),
-                                                )],
-                                            ),
-                                        ),
-                                    ],
-                                ),
-                            ),
-                        ],
-                    ),
-                ),
-            ],
+            SVal::str("Deployment", at),
+            meta(&labels),
+            labels.clone(),
+            pod_meta,
+            container,
         );
 
         // Service
@@ -930,22 +951,11 @@ fn gateway_chart<'s>(obj: &Object<'_, '_>, r: &ChartRelease) -> Vec<Document<'s>
         name_span,
         SVal::str(name.as_str(), name_span),
     );
-    let readiness = v.get("readinessProbe").cloned().unwrap_or_else(|| {
-        // What the `gateway` injection template gives the proxy.
-        SVal::map(
-            at,
-            vec![(
-                "httpGet",
-                SVal::map(
-                    at,
-                    vec![
-                        ("path", SVal::str("/healthz/ready", at)),
-                        ("port", SVal::int(15021, at)),
-                    ],
-                ),
-            )],
-        )
-    });
+    // Without a readinessProbe value: what the `gateway` injection template gives the proxy.
+    let readiness = v
+        .get("readinessProbe")
+        .cloned()
+        .unwrap_or_else(|| http_probe(at, "/healthz/ready", 15021));
     let container = SVal::map(
         at,
         vec![
@@ -953,69 +963,21 @@ fn gateway_chart<'s>(obj: &Object<'_, '_>, r: &ChartRelease) -> Vec<Document<'s>
             ("image", SVal::str("auto", at)),
             (
                 "ports",
-                SVal::seq(
-                    at,
-                    [("http-envoy-prom", 15090), ("status-port", 15021)]
-                        .into_iter()
-                        .map(|(n, p)| {
-                            SVal::map(
-                                at,
-                                vec![
-                                    ("name", SVal::str(n, at)),
-                                    ("containerPort", SVal::int(p, at)),
-                                ],
-                            )
-                        })
-                        .collect(),
-                ),
+                container_ports(at, &[("http-envoy-prom", 15090), ("status-port", 15021)]),
             ),
             ("readinessProbe", readiness),
         ],
     );
-    let deploy = SVal::map(
+    let deploy = workload(
         at,
-        vec![
-            ("apiVersion", SVal::str("apps/v1", at)),
-            ("kind", kind),
-            ("metadata", meta((&r.namespace.0, r.namespace.1))),
-            (
-                "spec",
-                SVal::map(
-                    at,
-                    vec![
-                        (
-                            "selector",
-                            SVal::map(at, vec![("matchLabels", selector.clone())]),
-                        ),
-                        (
-                            "template",
-                            SVal::map(
-                                at,
-                                vec![
-                                    (
-                                        "metadata",
-                                        SVal::map(
-                                            at,
-                                            vec![
-                                                ("annotations", pod_annotations),
-                                                ("labels", pod_labels),
-                                            ],
-                                        ),
-                                    ),
-                                    (
-                                        "spec",
-                                        SVal::map(
-                                            at,
-                                            vec![("containers", SVal::seq(at, vec![container]))],
-                                        ),
-                                    ),
-                                ],
-                            ),
-                        ),
-                    ],
-                ),
-            ),
-        ],
+        kind,
+        meta((&r.namespace.0, r.namespace.1)),
+        selector.clone(),
+        SVal::map(
+            at,
+            vec![("annotations", pod_annotations), ("labels", pod_labels)],
+        ),
+        container,
     );
     let mut out = vec![finish(obj, &deploy, r.origin.clone())];
 
