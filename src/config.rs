@@ -10,6 +10,7 @@
 //! namespace: default
 //! include: ["k8s/**"]
 //! exclude: ["k8s/legacy/**"]
+//! sets: ["envs/*"]          # each match is its own set (world); default: inferred
 //! external:
 //!   - {kind: Secret, namespace: istio-system, name: app-cert}
 //! ```
@@ -45,6 +46,8 @@ pub struct Config {
     pub include: Option<GlobSet>,
     pub exclude: Option<GlobSet>,
     pub external: Vec<External>,
+    /// Declared world roots (`sets: ["envs/*"]`), relative paths as linted.
+    pub sets: Option<GlobSet>,
 }
 
 /// A problem in the config file, with its 1-based position.
@@ -236,6 +239,7 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<ConfigError>> {
             },
             "include" => cfg.include = r.globs(v),
             "exclude" => cfg.exclude = r.globs(v),
+            "sets" => cfg.sets = r.globs(v),
             "external" => {
                 if !v.is_seq() {
                     r.error(v, "expected a list of {kind, namespace, name}");
@@ -264,7 +268,7 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<ConfigError>> {
                 k,
                 format!(
                     "unknown key `{key}` (select, ignore, severity, fail-on, closed-world, \
-                     namespace, include, exclude, external)"
+                     namespace, include, exclude, external, sets)"
                 ),
             ),
         }

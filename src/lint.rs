@@ -3,8 +3,12 @@
 use rayon::prelude::*;
 
 use crate::finding::{Finding, Location, Outcome, Severity};
-use crate::index::{Index, Options};
+use std::collections::HashMap;
+
+use crate::index::{Index, Options, worlds};
 use crate::model::{Object, synth};
+use crate::rules::meta::mln001::RULE as MLN001;
+use crate::rules::meta::mln003::RULE as MLN003;
 use crate::rules::{Emitter, Rule, registry};
 use crate::source::{FileId, Sources, Span};
 use crate::yaml::{Document, ParseErrorKind, ParseLimits, parse_stream};
@@ -25,6 +29,9 @@ pub struct Settings {
     pub limits: ParseLimits,
     /// `--istio-version` as `(major, minor)`: version-dependent rules use it (IRT006).
     pub istio_version: Option<(u32, u32)>,
+    /// Declared world roots (config `sets:`): a file below a path these globs match belongs
+    /// to that world only; the others are shared. `None`: inferred from the tree.
+    pub sets: Option<globset::GlobSet>,
 }
 
 impl Default for Settings {
@@ -38,6 +45,7 @@ impl Default for Settings {
             severity: Vec::new(),
             limits: ParseLimits::default(),
             istio_version: None,
+            sets: None,
         }
     }
 }
@@ -74,6 +82,13 @@ pub struct Outcomes {
     pub unknown: Vec<Finding>,
     /// Kubernetes objects linted (synthesised ones included).
     pub objects: usize,
+    /// The worlds the set was split into (catalog §0.4), for `--show-sets` and notices.
+    pub worlds: Vec<String>,
+    /// Why: one line per split.
+    pub world_reasons: Vec<String>,
+    /// More alternatives than worlds allowed: the rest were linted together, keeping the
+    /// last definition of each object by path.
+    pub worlds_capped: bool,
 }
 
 /// Lints all `sources` together.
@@ -102,6 +117,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             collect_objects(root, ns, &mut objects);
         }
     }
+    drop_same_stream_duplicates(&mut objects, &mut raw);
     let helm_repos = synth::HelmRepos::new(&objects);
     let synthesised: Vec<Document<'_>> = objects
         .iter()
@@ -111,35 +127,74 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             d
         })
         .collect();
+    let real = objects.len();
     for d in &synthesised {
         if let Some(root) = d.root() {
             collect_objects(root, ns, &mut objects);
         }
     }
     let count = objects.len();
-    let index = Index::build(
-        objects,
-        Options {
-            closed_world: settings.closed_world,
-            external: settings.external.clone(),
-            istio_version: settings.istio_version,
-        },
-    );
 
-    let rule_findings: Vec<Vec<Finding>> = registry::ALL
-        .par_iter()
-        .filter(|r| settings.enabled(r))
-        .map(|r| {
-            let mut em = Emitter::new(r);
-            (r.check)(&index, &mut em);
-            em.findings
-        })
+    // Worlds: no world holds two definitions of one object (catalog §0.4).
+    let paths: Vec<String> = sources.files.iter().map(|f| f.path.clone()).collect();
+    let defs: Vec<(Key<'_>, usize)> = objects[..real]
+        .iter()
+        .filter(|o| !o.name.is_empty())
+        .map(|o| (key(o), o.root.file().0 as usize))
         .collect();
-    raw.extend(rule_findings.into_iter().flatten());
+    let declared = |p: &str| declared_root(settings.sets.as_ref(), p);
+    let worlds = worlds::partition(&paths, &defs, &key_text, &declared);
+
+    let options = Options {
+        closed_world: settings.closed_world,
+        external: settings.external.clone(),
+        istio_version: settings.istio_version,
+    };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
-    raw.retain(|f| enabled(f.code));
-    crate::suppress::apply(&mut raw, &index, sources, &enabled);
-    raw.retain(|f| enabled(f.code));
+    let pre = std::mem::take(&mut raw);
+    let lint_world = |objects: Vec<Object<'_, '_>>| -> Vec<Finding> {
+        let index = Index::build(objects, options.clone());
+        let rule_findings: Vec<Vec<Finding>> = registry::ALL
+            .par_iter()
+            .filter(|r| settings.enabled(r))
+            .map(|r| {
+                let mut em = Emitter::new(r);
+                (r.check)(&index, &mut em);
+                em.findings
+            })
+            .collect();
+        // Parse findings and MLN003 go through each world's suppressions too (merged below).
+        let mut found: Vec<Finding> = pre.clone();
+        found.extend(rule_findings.into_iter().flatten());
+        found.retain(|f| enabled(f.code));
+        crate::suppress::apply(&mut found, &index, sources, &enabled);
+        found.retain(|f| enabled(f.code));
+        found
+    };
+    if worlds.worlds.len() == 1 && !worlds.capped {
+        raw.extend(lint_world(objects));
+    } else {
+        // File order by path, for "the last definition wins" when worlds were capped.
+        let mut rank: Vec<usize> = (0..paths.len()).collect();
+        rank.sort_by(|&a, &b| paths[a].cmp(&paths[b]).then(a.cmp(&b)));
+        let mut pos = vec![0usize; paths.len()];
+        for (r, &f) in rank.iter().enumerate() {
+            pos[f] = r;
+        }
+        let per_world: Vec<Vec<Finding>> = worlds
+            .worlds
+            .iter()
+            .map(|w| {
+                let members: Vec<Object<'_, '_>> = objects
+                    .iter()
+                    .filter(|o| w.contains(o.root.file().0 as usize))
+                    .copied()
+                    .collect();
+                lint_world(last_definition_wins(members, &pos))
+            })
+            .collect();
+        raw.extend(merge_worlds(&worlds, per_world));
+    }
 
     for f in &mut raw {
         f.field_path = field_path(&docs, &synthesised, f.location);
@@ -150,6 +205,13 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
 
     let mut out = Outcomes {
         objects: count,
+        worlds: if worlds.worlds.len() > 1 {
+            worlds.worlds.iter().map(|w| w.label()).collect()
+        } else {
+            Vec::new()
+        },
+        world_reasons: worlds.reasons.clone(),
+        worlds_capped: worlds.capped,
         ..Outcomes::default()
     };
     for f in raw {
@@ -163,6 +225,227 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         list.dedup_by(|a, b| {
             a.code == b.code && a.location == b.location && a.message == b.message
         });
+    }
+    out
+}
+
+type Key<'d> = (&'d str, &'d str, &'d str, &'d str);
+
+fn key<'d>(o: &Object<'d, '_>) -> Key<'d> {
+    (o.group, o.kind, o.namespace, o.name)
+}
+
+fn key_text(k: &Key<'_>) -> String {
+    let (group, kind, ns, name) = k;
+    let kind = if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
+    };
+    if ns.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {ns}/{name}")
+    }
+}
+
+/// The declared world root (config `sets:`) a path lies under: the shortest prefix of it
+/// (a directory or the file itself) that one of the globs matches.
+fn declared_root(sets: Option<&globset::GlobSet>, path: &str) -> Option<String> {
+    let sets = sets?;
+    let mut prefix = String::new();
+    for (i, c) in path.split('/').enumerate() {
+        if i > 0 {
+            prefix.push('/');
+        }
+        prefix.push_str(c);
+        if sets.is_match(&prefix) {
+            return Some(prefix);
+        }
+    }
+    None
+}
+
+/// Two definitions of one object in one file (or stdin stream) are a mistake in that stream:
+/// MLN003 at the later one, which is the object (`kubectl apply` leaves the last one).
+fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<Finding>) {
+    let mut last: HashMap<(FileId, Key<'_>), usize> = HashMap::new();
+    let mut dropped = vec![false; objects.len()];
+    for (i, o) in objects.iter().enumerate() {
+        if o.name.is_empty() {
+            continue;
+        }
+        if let Some(prev) = last.insert((o.root.file(), key(o)), i) {
+            dropped[prev] = true;
+            let first = &objects[prev];
+            let mut f = Finding {
+                code: MLN003.code,
+                id: MLN003.id,
+                severity: MLN003.severity,
+                outcome: Outcome::Violation,
+                message: format!(
+                    "{} is defined twice in this file; `kubectl apply` keeps only this later definition, so everything the earlier one says is lost",
+                    key_text(&key(o))
+                ),
+                help: "rename one of the two objects, or delete the stale copy".into(),
+                location: o.name_loc(),
+                resource: Some(o.resource()),
+                related: Vec::new(),
+                field_path: String::new(),
+            };
+            f.related(first.name_loc(), "first defined here");
+            raw.push(f);
+        }
+    }
+    let mut i = 0;
+    objects.retain(|_| {
+        i += 1;
+        !dropped[i - 1]
+    });
+}
+
+/// Inside one world, at most one definition per object: the last by path order (only
+/// reached when the number of worlds was capped).
+fn last_definition_wins<'d, 's>(
+    members: Vec<Object<'d, 's>>,
+    pos: &[usize],
+) -> Vec<Object<'d, 's>> {
+    let mut best: HashMap<Key<'d>, (usize, usize)> = HashMap::new();
+    for (i, o) in members.iter().enumerate() {
+        if o.name.is_empty() || o.origin().is_some() {
+            continue;
+        }
+        let p = pos.get(o.root.file().0 as usize).copied().unwrap_or(0);
+        let e = best.entry(key(o)).or_insert((p, i));
+        if (p, i) >= *e {
+            *e = (p, i);
+        }
+    }
+    members
+        .into_iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            o.name.is_empty()
+                || o.origin().is_some()
+                || best.get(&key(o)).is_none_or(|&(_, b)| b == *i)
+        })
+        .map(|(_, o)| o)
+        .collect()
+}
+
+/// Merges the findings of every world into one list (catalog §0.4):
+/// - a finding on an object several worlds share is reported once;
+/// - among worlds that differ only by alternative files in one directory, a violation holds
+///   only if it holds with every alternative; with some, it is undecided and says with which;
+/// - across environments (sibling directories), a violation in one is a violation; when not
+///   every environment has it, the message names those that do.
+fn merge_worlds(worlds: &worlds::Worlds, per_world: Vec<Vec<Finding>>) -> Vec<Finding> {
+    type FKey = (&'static str, Location, String);
+    let n = worlds.worlds.len();
+    let mut order: Vec<FKey> = Vec::new();
+    let mut seen: HashMap<FKey, (Finding, Vec<bool>, bool)> = HashMap::new();
+    for (w, findings) in per_world.into_iter().enumerate() {
+        for f in findings {
+            let k = (f.code, f.location, f.message.clone());
+            let violation = f.outcome == Outcome::Violation;
+            match seen.get_mut(&k) {
+                Some((first, hit, unknown)) => {
+                    if violation {
+                        hit[w] = true;
+                        if first.outcome != Outcome::Violation {
+                            *first = f;
+                        }
+                    } else {
+                        *unknown = true;
+                    }
+                }
+                None => {
+                    let mut hit = vec![false; n];
+                    hit[w] = violation;
+                    order.push(k.clone());
+                    seen.insert(k, (f, hit, !violation));
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for k in order {
+        let Some((mut f, hit, unknown)) = seen.remove(&k) else {
+            continue;
+        };
+        if !hit.iter().any(|&h| h) {
+            if unknown {
+                out.push(f);
+            }
+            continue;
+        }
+        let file = f.location.file.0 as usize;
+        let containing: Vec<usize> = (0..n)
+            .filter(|&w| worlds.worlds[w].contains(file))
+            .collect();
+        // Suppressions are judged over every world: unused only if unused in all.
+        let all_alternatives = f.code == MLN001.code;
+        let mut envs: Vec<(&Vec<String>, Vec<usize>)> = Vec::new();
+        for &w in &containing {
+            let env = &worlds.worlds[w].env;
+            let env = if all_alternatives {
+                &worlds.worlds[0].env
+            } else {
+                env
+            };
+            match envs.iter_mut().find(|(e, _)| *e == env) {
+                Some((_, ws)) => ws.push(w),
+                None => envs.push((env, vec![w])),
+            }
+        }
+        let full: Vec<&Vec<String>> = envs
+            .iter()
+            .filter(|(_, ws)| ws.iter().all(|&w| hit[w]))
+            .map(|(e, _)| *e)
+            .collect();
+        if !full.is_empty() {
+            if full.len() < envs.len() && !all_alternatives {
+                let names = |es: &[&Vec<String>]| {
+                    es.iter()
+                        .map(|e| e.join(" + "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let rest: Vec<&Vec<String>> = envs
+                    .iter()
+                    .map(|(e, _)| *e)
+                    .filter(|e| !full.contains(e))
+                    .collect();
+                f.message = format!(
+                    "{} (in {}; not in {})",
+                    f.message,
+                    names(&full),
+                    names(&rest)
+                );
+            }
+            out.push(f);
+        } else if !all_alternatives {
+            let with: Vec<String> = containing
+                .iter()
+                .filter(|&&w| hit[w])
+                .map(|&w| worlds.worlds[w].alternatives.join(" + "))
+                .take(3)
+                .collect();
+            let without: Vec<String> = containing
+                .iter()
+                .filter(|&&w| !hit[w])
+                .map(|&w| worlds.worlds[w].alternatives.join(" + "))
+                .take(3)
+                .collect();
+            f.outcome = Outcome::Unknown;
+            f.message = format!(
+                "{} (only with the alternative {}, not with {}: undecided until one of them is chosen)",
+                f.message,
+                with.join(", "),
+                without.join(", ")
+            );
+            out.push(f);
+        }
     }
     out
 }

@@ -78,6 +78,10 @@ struct Cli {
     #[arg(long)]
     show_unknown: bool,
 
+    /// Print the sets (worlds) the files were split into, and why, on stderr.
+    #[arg(long)]
+    show_sets: bool,
+
     /// Only run these rules (codes or ids, comma separated).
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     select: Vec<String>,
@@ -254,6 +258,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         },
         severity: cfg.severity.clone(),
         istio_version: cli.istio_version,
+        sets: cfg.sets.clone(),
         external: cfg
             .external
             .iter()
@@ -325,6 +330,43 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         );
     }
 
+    if !outcomes.worlds.is_empty() && (cli.show_sets || !cli.quiet) {
+        let _ = writeln!(
+            stderr,
+            "meshlint: linted as {} sets: objects defined in more than one file are alternatives, never linted together{}",
+            outcomes.worlds.len(),
+            if cli.show_sets {
+                ""
+            } else {
+                " (--show-sets lists them)"
+            }
+        );
+        if cli.show_sets {
+            for r in &outcomes.world_reasons {
+                let _ = writeln!(stderr, "  split: {}", report::human::escape(r, false));
+            }
+            for (i, w) in outcomes.worlds.iter().enumerate() {
+                let _ = writeln!(
+                    stderr,
+                    "  set {}: {}",
+                    i + 1,
+                    report::human::escape(w, false)
+                );
+            }
+        }
+    } else if cli.show_sets {
+        let _ = writeln!(
+            stderr,
+            "meshlint: linted as one set: no object is defined in more than one file"
+        );
+    }
+    if outcomes.worlds_capped && !cli.quiet {
+        let _ = writeln!(
+            stderr,
+            "meshlint: more than {} alternative sets; the rest were linted together, keeping the last definition of each object by path (declare `sets:` in .meshlint.yaml)",
+            meshlint::index::worlds::MAX_WORLDS
+        );
+    }
     let mut outcomes = outcomes;
     if let Some(path) = &cli.write_baseline {
         std::fs::write(path, meshlint::baseline::write(&outcomes.findings))

@@ -14,6 +14,7 @@ mod routes;
 mod routing;
 pub mod vsroutes;
 mod workloads;
+pub mod worlds;
 
 pub use gateways::{GatewayWorkloads, WorkloadKey, selector_key};
 pub use healthcheck::{

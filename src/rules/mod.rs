@@ -30,6 +30,11 @@ pub struct Rule {
     /// suppress. `docs/rules/<id>.md` is generated from it.
     pub docs: &'static str,
     pub check: fn(&Index<'_, '_>, &mut Emitter<'_>),
+    /// Kinds (`group/Kind`, the core group as `/Kind`) whose presence can legitimately
+    /// silence this rule: a DestinationRule that makes Envoy speak HTTP/2 upstream, a mesh
+    /// config that trusts the load balancer's headers. Removing such an object from a set may
+    /// add a finding; the subset properties exclude exactly these (listed in the rule's doc).
+    pub mitigations: &'static [&'static str],
 }
 
 impl std::fmt::Debug for Rule {

@@ -44,6 +44,7 @@ pub static ALL: &[&Rule] = &[
     &multicluster::mc003::RULE,
     &meta::mln001::RULE,
     &meta::mln002::RULE,
+    &meta::mln003::RULE,
     &serviceentry::se001::RULE,
     &serviceentry::se002::RULE,
     &tls::tls001::RULE,

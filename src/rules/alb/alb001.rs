@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "ALB instance targets need a NodePort or LoadBalancer Service",
     docs: include_str!("alb001.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "An ALB backend Service of type LoadBalancer provisions a second load balancer",
     docs: include_str!("alb002.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

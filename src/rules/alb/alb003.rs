@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "ALB Ingresses without an IngressGroup each get their own ALB",
     docs: include_str!("alb003.md"),
     check,
+    mitigations: &[],
 };
 
 const GROUP_ANNOTATION: &str = "alb.ingress.kubernetes.io/group.name";

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "Argo CD installs Istio's base, istiod and gateway charts without ordering them",
     docs: include_str!("api004.md"),
     check,
+    mitigations: &[],
 };
 
 const WAVE: &str = "argocd.argoproj.io/sync-wave";

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "An Istio resource uses a deprecated field, or a removed Istio kind",
     docs: include_str!("api005.md"),
     check,
+    mitigations: &[],
 };
 
 /// A deprecated field: where it sits under its parent mapping, and what to say.

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "Pods behind a container-native (NEG) GKE load balancer declare no NEG readiness gate",
     docs: include_str!("gke002.md"),
     check,
+    mitigations: &[],
 };
 
 const CONDITION: &str = "cloud.google.com/load-balancer-neg-ready";

@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "An HTTP/1.1 httpGet probe targets a port that only speaks plaintext HTTP/2 (h2c)",
     docs: include_str!("h2001.md"),
     check,
+    mitigations: &[],
 };
 
 /// Is this Service port plaintext HTTP/2 only (appProtocol h2c/grpc, or an Istio `grpc` name)?

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "An Istio Gateway's selector matches no gateway workload, so no proxy serves its servers",
     docs: include_str!("igw001.md"),
     check,
+    mitigations: &[],
 };
 
 /// The label node (`labels.<key>` value) of a template, for related locations.

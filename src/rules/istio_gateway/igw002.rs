@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A Gateway server listens on a port that no Service in front of the gateway pods exposes",
     docs: include_str!("igw002.md"),
     check,
+    mitigations: &[],
 };
 
 /// Services carrying this label opt out of Gateway port translation: a Gateway port is then a

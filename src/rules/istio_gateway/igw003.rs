@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "Gateway servers on the same gateway pods and port conflict: istiod drops or merges one of them",
     docs: include_str!("igw003.md"),
     check,
+    mitigations: &[],
 };
 
 /// How istiod can share one port between servers (`mergeGateways`).

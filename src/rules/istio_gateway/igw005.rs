@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "Two HTTPS servers on the same gateway port use the same certificate: HTTP/2 connection reuse gives 404s",
     docs: include_str!("igw005.md"),
     check,
+    mitigations: &[],
 };
 
 /// The certificate a server presents: `credentialName` (any `kubernetes://` prefix dropped),

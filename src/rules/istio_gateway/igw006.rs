@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A Gateway's credentialName Secret has no usable certificate and key, or its certificate has expired",
     docs: include_str!("igw006.md"),
     check,
+    mitigations: &[],
 };
 
 // --- Secret data -------------------------------------------------------------------------

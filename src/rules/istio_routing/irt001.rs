@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService binds to a Gateway that does not exist",
     docs: include_str!("irt001.md"),
     check,
+    mitigations: &[],
 };
 
 /// How a `gateways` entry names its Gateway (istio `resolveGatewayName`).

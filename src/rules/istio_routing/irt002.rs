@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService's hosts are not served by a Gateway it binds to",
     docs: include_str!("irt002.md"),
     check,
+    mitigations: &[],
 };
 
 /// At most `n` items, then `…`.

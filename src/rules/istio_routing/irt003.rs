@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService's exportTo hides it from the namespace of a Gateway it binds to",
     docs: include_str!("irt003.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService routes to a subset that no visible DestinationRule defines",
     docs: include_str!("irt004.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A DestinationRule subset's labels match none of the pods of its host",
     docs: include_str!("irt005.md"),
     check,
+    mitigations: &[],
 };
 
 /// The workloads behind a DestinationRule host.

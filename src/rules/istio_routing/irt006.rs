@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "The weights of a VirtualService route's destinations are negative, all zero, or do not add up to 100",
     docs: include_str!("irt006.md"),
     check,
+    mitigations: &[],
 };
 
 /// First Istio minor release that treats weights as relative (istio/istio#39544).

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService destination names a port its Service or ServiceEntry does not have",
     docs: include_str!("irt007.md"),
     check,
+    mitigations: &[],
 };
 
 /// `80 (http), 9090 (grpc)`.

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService has only route kinds that the Gateway servers it attaches to never use",
     docs: include_str!("irt008.md"),
     check,
+    mitigations: &[],
 };
 
 /// The route kind a Gateway server builds its listener from (istio `gateway.go`: HTTP

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService route or mirror sends traffic to a host no visible Service or ServiceEntry provides",
     docs: include_str!("irt009.md"),
     check,
+    mitigations: &[],
 };
 
 /// What happens to the traffic of a destination whose host has no cluster.

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService destination gives no port although its Service has several",
     docs: include_str!("irt010.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "Two mesh VirtualServices claim the same host for the same namespaces",
     docs: include_str!("irt011.md"),
     check,
+    mitigations: &[],
 };
 
 /// Where a mesh VirtualService is visible, in istiod's order of precedence for the sidecars of

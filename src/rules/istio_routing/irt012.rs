@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService route can never match because an earlier route takes all its traffic",
     docs: include_str!("irt012.md"),
     check,
+    mitigations: &[],
 };
 
 /// What a route does, for the message.

@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService match clause repeats, or is covered by, an earlier clause",
     docs: include_str!("irt013.md"),
     check,
+    mitigations: &[],
 };
 
 fn uri_text(u: &Uri) -> String {

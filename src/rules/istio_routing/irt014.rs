@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A DestinationRule host matches no Service or ServiceEntry visible from its namespace",
     docs: include_str!("irt014.md"),
     check,
+    mitigations: &[],
 };
 
 const NO_EFFECT: &str = "the DestinationRule applies to no traffic, so its traffic policy and \

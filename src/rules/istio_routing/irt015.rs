@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "Gateway traffic skips the subset routing a mesh VirtualService defines for a host",
     docs: include_str!("irt015.md"),
     check,
+    mitigations: &[],
 };
 
 /// One route destination with the binding of its route.

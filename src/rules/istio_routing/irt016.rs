@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "A DestinationRule originates TLS without a CA to verify the upstream certificate",
     docs: include_str!("irt016.md"),
     check,
+    mitigations: &[],
 };
 
 /// First Istio release that verifies upstream certificates against the OS trust store when

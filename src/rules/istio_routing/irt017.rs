@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
     summary: "Two VirtualServices on one Gateway claim the same host with the same route",
     docs: include_str!("irt017.md"),
     check,
+    mitigations: &[],
 };
 
 /// What a route claims on a virtual host: every request of its kind, or one match clause.

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A VirtualService binds to a Gateway that istiod generates internally",
     docs: include_str!("irt018.md"),
     check,
+    mitigations: &[],
 };
 
 /// Markers of the names istiod gives the Gateways it generates, with the kind they come from.

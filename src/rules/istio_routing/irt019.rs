@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "A gateway VirtualService routes on JWT claims but no RequestAuthentication covers the gateway pods",
     docs: include_str!("irt019.md"),
     check,
+    mitigations: &[],
 };
 
 const SECURITY: &str = "security.istio.io";

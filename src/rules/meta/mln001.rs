@@ -11,4 +11,5 @@ pub static RULE: Rule = Rule {
     summary: "A suppression silences no finding",
     docs: include_str!("mln001.md"),
     check: |_, _| {},
+    mitigations: &[],
 };

@@ -11,4 +11,5 @@ pub static RULE: Rule = Rule {
     summary: "A suppression gives no reason",
     docs: include_str!("mln002.md"),
     check: |_, _| {},
+    mitigations: &[],
 };

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "A LoadBalancer Service exposes pods that a MultiClusterIngress or NEG-backed Ingress already fronts",
     docs: include_str!("mc003.md"),
     check,
+    mitigations: &[],
 };
 
 const INTERNAL_KEYS: &[&str] = &[

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A ServiceEntry has TCP (or protocol-less) ports but no addresses, so it captures that port for every destination",
     docs: include_str!("se001.md"),
     check,
+    mitigations: &[],
 };
 
 /// How the set turns on address auto-allocation for ServiceEntries without `addresses`.

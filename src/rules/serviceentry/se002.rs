@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "ServiceEntries visible in the same namespace give one host and port different protocols",
     docs: include_str!("se002.md"),
     check,
+    mitigations: &[],
 };
 
 /// Where a ServiceEntry is visible: every namespace, or some.

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "Gateway redirects HTTP to HTTPS behind a load balancer that already terminated TLS",
     docs: include_str!("tls001.md"),
     check,
+    mitigations: &[],
 };
 
 /// A TLS-terminating load balancer hop to a Service port, in plaintext.

@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
     summary: "A load balancer or Istio route sends plaintext to a port that only accepts TLS",
     docs: include_str!("tls002.md"),
     check,
+    mitigations: &[],
 };
 
 /// Why the receiving port expects a TLS handshake.

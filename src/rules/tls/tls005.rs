@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "Gateway loads certificate files that legacy gateways mount from a secret that is missing",
     docs: include_str!("tls005.md"),
     check,
+    mitigations: &[],
 };
 
 /// A legacy mount: the directory the old gateway charts mount, and the Secret they mount there.

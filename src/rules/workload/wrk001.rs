@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "A Service's selector matches no pod template of its namespace",
     docs: include_str!("wrk001.md"),
     check,
+    mitigations: &[],
 };
 
 /// Selector keys of Gateway API gateways whose Deployment istiod generates at runtime.

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "A Service port's targetPort names or numbers no container port of the pods it selects",
     docs: include_str!("wrk002.md"),
     check,
+    mitigations: &[],
 };
 
 /// Ports the Istio sidecar (or gateway proxy) adds at injection: the agent's status port, the

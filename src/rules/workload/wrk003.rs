@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "A probe names a port its container does not declare",
     docs: include_str!("wrk003.md"),
     check,
+    mitigations: &[],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

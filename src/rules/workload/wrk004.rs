@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "A Namespace sets both istio-injection and istio.io/rev, or names a revision the set does not declare",
     docs: include_str!("wrk004.md"),
     check,
+    mitigations: &[],
 };
 
 /// Revisions of Google's managed control planes (Anthos Service Mesh / Cloud Service Mesh).

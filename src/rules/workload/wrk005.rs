@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     summary: "A workload an Istio gateway routes to runs without a sidecar",
     docs: include_str!("wrk005.md"),
     check,
+    mitigations: &[],
 };
 
 /// One gateway route that reaches a workload.

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "A Service port's name and appProtocol give Istio no protocol, so sidecars sniff it",
     docs: include_str!("wrk006.md"),
     check,
+    mitigations: &[],
 };
 
 /// Ports Istio treats as TCP when their name gives no protocol (istio `ConvertProtocol`:

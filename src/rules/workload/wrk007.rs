@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
     summary: "Services selecting one workload give one container port different protocols or ports",
     docs: include_str!("wrk007.md"),
     check,
+    mitigations: &[],
 };
 
 /// How a sidecar handles a port, by Istio protocol: HTTP/1.1, HTTP/2 (gRPC included), TLS

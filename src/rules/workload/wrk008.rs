@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "An application container runs as UID or GID 1337, the Istio sidecar's, so its traffic bypasses the proxy",
     docs: include_str!("wrk008.md"),
     check,
+    mitigations: &[],
 };
 
 /// The UID and GID istio-iptables exempts from outbound capture (`--proxy-uid`, `--proxy-gid`).

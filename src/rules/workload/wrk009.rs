@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     summary: "An Istio annotation is misplaced, misspelt, invalid or deprecated",
     docs: include_str!("wrk009.md"),
     check,
+    mitigations: &[],
 };
 
 /// Where an annotation belongs.

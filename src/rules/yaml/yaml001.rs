@@ -11,4 +11,5 @@ pub static RULE: Rule = Rule {
     summary: "A document is not valid YAML",
     docs: include_str!("yaml001.md"),
     check: |_, _| {},
+    mitigations: &[],
 };

@@ -11,4 +11,5 @@ pub static RULE: Rule = Rule {
     summary: "A mapping repeats a key",
     docs: include_str!("yaml002.md"),
     check: |_, _| {},
+    mitigations: &[],
 };

@@ -11,4 +11,5 @@ pub static RULE: Rule = Rule {
     summary: "A document exceeds meshlint's alias-expansion or nesting limits",
     docs: include_str!("yaml003.md"),
     check: |_, _| {},
+    mitigations: &[],
 };
