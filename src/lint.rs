@@ -117,7 +117,10 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             collect_objects(root, ns, &mut objects);
         }
     }
+    // Objects read, duplicates included (the summary counts what was in the files).
+    let read = objects.len();
     drop_same_stream_duplicates(&mut objects, &mut raw);
+    let dropped = read - objects.len();
     let helm_repos = synth::HelmRepos::new(&objects);
     let synthesised: Vec<Document<'_>> = objects
         .iter()
@@ -133,7 +136,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             collect_objects(root, ns, &mut objects);
         }
     }
-    let count = objects.len();
+    let count = objects.len() + dropped;
 
     // Worlds: no world holds two definitions of one object (catalog §0.4).
     let paths: Vec<String> = sources.files.iter().map(|f| f.path.clone()).collect();

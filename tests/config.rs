@@ -136,7 +136,7 @@ fn bad_config_points_at_the_field() {
 fn external_objects_resolve() {
     let d = project(
         "external",
-        "external:\n- {kind: Gateway, namespace: istio-ingress, name: sample-gw}\n- {kind: Secret, namespace: istio-system, name: istio-ingressgateway-certs}\n",
+        "external:\n- {kind: Gateway, namespace: istio-ingress, name: sample-gatway}\n- {kind: Secret, namespace: istio-system, name: istio-ingressgateway-certs}\n",
     );
     for f in ["IRT001/bad.yaml", "TLS005/bad.yaml"] {
         std::fs::write(

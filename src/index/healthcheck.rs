@@ -353,7 +353,7 @@ impl<'d, 's> Index<'d, 's> {
         };
         let templates = self.service_templates(s);
         if templates.is_empty() {
-            return if self.options.closed_world {
+            return if self.absent_is_missing() {
                 ProbeInference::NotInferable {
                     candidates: Vec::new(),
                 }

@@ -201,23 +201,19 @@ impl<'d> HostTable<'d> {
     /// The closest existing host to `host` by edit distance (for "did you mean"), if any.
     pub fn closest(&self, host: &str) -> Option<&str> {
         let key = host.to_ascii_lowercase();
-        let max = (key.len() / 4).clamp(1, 3);
         self.exact
             .keys()
-            .filter_map(|k| Some((super::edit_distance(k, &key, max)?, k.as_str())))
-            .filter(|(d, _)| *d > 0)
+            .filter_map(|k| Some((super::typo_distance(&key, k)?, k.as_str())))
             .min()
             .map(|(_, k)| k)
     }
 }
 
-/// The name closest to `target` by edit distance (at most a third of its length, 1 to 3), for
-/// "did you mean" hints; never `target` itself.
+/// The name closest to `target` that a typo explains ([`super::typo_distance`]), for "did you
+/// mean" hints; never `target` itself.
 pub fn closest_name<'a>(names: impl Iterator<Item = &'a str>, target: &str) -> Option<&'a str> {
-    let max = (target.len() / 3).clamp(1, 3);
     names
-        .filter(|n| *n != target)
-        .filter_map(|n| Some((super::edit_distance(n, target, max)?, n)))
+        .filter_map(|n| Some((super::typo_distance(target, n)?, n)))
         .min()
         .map(|(_, n)| n)
 }

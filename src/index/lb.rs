@@ -304,7 +304,7 @@ impl<'d, 's> Index<'d, 's> {
                     }
                 }
                 // In a closed world a missing IngressClassParams sets nothing.
-                None if !self.options.closed_world => {
+                None if !self.absent_is_missing() => {
                     return TargetType::Unknown(name.to_string());
                 }
                 None => {}

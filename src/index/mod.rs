@@ -1,14 +1,15 @@
 //! The cross-resource index, built once per run. Rules look things up here; none scans all
 //! objects for each object.
 //!
-//! It also holds the reference policy of catalog §0.4 ([`Index::resolve`]): a reference whose
-//! target is missing is a violation only when the linted set clearly should contain it.
+//! It also holds the reference policy of catalog §0.4 ([`policy`]): a reference whose target
+//! is missing is a violation only on a near miss (a typo) or with `--closed-world`.
 
 mod gateways;
 mod healthcheck;
 pub mod hosts;
 mod lb;
 mod mesh;
+pub mod policy;
 pub mod route_matches;
 mod routes;
 mod routing;
@@ -23,6 +24,7 @@ pub use healthcheck::{
 };
 pub use lb::{LbBackend, LbKind, ServiceLbTls, TargetType, Termination};
 pub use mesh::MeshConfig;
+pub use policy::{SelectorMiss, typo_distance};
 pub use routes::{RouteDest, RouteKind, Routes, server_accepts};
 pub use routing::{GatewayBindings, catch_all_http_route, gateway_ref};
 pub use workloads::{Membership, Meshed, Revisions, is_system_namespace};
@@ -56,8 +58,8 @@ pub enum Resolved<T> {
     /// Declared to exist outside the linted set (config `external:`): the reference holds, but
     /// its content cannot be inspected.
     External,
-    /// Missing although the set holds objects of that kind in that namespace (or
-    /// `--closed-world`): a violation. `hint` names the closest existing object.
+    /// Missing, and the set holds a near miss (`hint`), or `--closed-world` (see
+    /// [`policy`]): a violation.
     Missing {
         hint: Option<String>,
     },
@@ -113,6 +115,7 @@ pub struct Index<'d, 's> {
     /// Derived tables several rules share, built on first use (rules run in parallel; one
     /// copy, not one per rule).
     host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
+    mesh_namespaces: std::sync::OnceLock<Option<HashSet<String>>>,
     routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 
@@ -140,6 +143,7 @@ impl<'d, 's> Index<'d, 's> {
             lb_backends: Vec::new(),
             mesh: MeshConfig::default(),
             host_table: std::sync::OnceLock::new(),
+            mesh_namespaces: std::sync::OnceLock::new(),
             routes: std::sync::OnceLock::new(),
             objects,
         };
@@ -276,28 +280,6 @@ impl<'d, 's> Index<'d, 's> {
         self.kind_ns.contains(&(group, kind, namespace))
     }
 
-    /// Resolves a name reference under the reference policy of §0.4.
-    pub fn resolve(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Resolved<ObjId> {
-        if let Some(id) = self.get(group, kind, namespace, name) {
-            return Resolved::Found(id);
-        }
-        let ns = if is_cluster_scoped(kind) {
-            ""
-        } else {
-            namespace
-        };
-        if self.is_external(kind, ns, name) {
-            return Resolved::External;
-        }
-        if self.options.closed_world || self.has_kind_in(group, kind, ns) {
-            Resolved::Missing {
-                hint: self.did_you_mean(group, kind, name),
-            }
-        } else {
-            Resolved::Unknown
-        }
-    }
-
     /// True if `kind namespace/name` is declared to exist outside the set (config `external:`).
     pub fn is_external(&self, kind: &str, namespace: &str, name: &str) -> bool {
         let ns = if is_cluster_scoped(kind) {
@@ -309,27 +291,6 @@ impl<'d, 's> Index<'d, 's> {
             .external
             .iter()
             .any(|(k, n, m)| k == kind && n == ns && m == name)
-    }
-
-    /// The closest existing object of a kind, by edit distance on the name.
-    pub fn did_you_mean(&self, group: &str, kind: &str, name: &str) -> Option<String> {
-        let max = (name.len() / 3).clamp(1, 3);
-        self.of_kind(group, kind)
-            .iter()
-            .take(20_000)
-            .filter_map(|&id| {
-                let o = &self.objects[id];
-                let d = edit_distance(o.name, name, max)?;
-                Some((d, o.namespace, o.name))
-            })
-            .min()
-            .map(|(_, ns, n)| {
-                if ns.is_empty() {
-                    n.to_string()
-                } else {
-                    format!("{ns}/{n}")
-                }
-            })
     }
 
     /// The Service (or MultiClusterService) stored for object `id`.
@@ -478,7 +439,7 @@ fn looks_like_gateway(t: &PodTemplate<'_, '_>) -> bool {
 }
 
 /// Levenshtein distance, `None` when larger than `max`.
-fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+pub(crate) fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     if a.len().abs_diff(b.len()) > max {

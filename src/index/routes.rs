@@ -214,7 +214,7 @@ impl<'d, 's> Index<'d, 's> {
                     None => n.label("istio.io/rev").is_some(),
                 })
             }
-            None if self.options.closed_world => Some(false),
+            None if self.absent_is_missing() => Some(false),
             None => None,
         }
     }

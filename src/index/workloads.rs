@@ -95,35 +95,74 @@ impl<'d, 's> Index<'d, 's> {
         Namespace::from_object(self.objects[id])
     }
 
-    /// True if the set shows an Istio mesh at all: Istio networking objects, an
-    /// IstioOperator, gateway proxies, injection labels on Namespaces or pods. Linear; call
-    /// once per rule run.
-    pub fn has_istio(&self) -> bool {
-        if !self.gateways.is_empty()
-            || !self.virtual_services.is_empty()
-            || !self.destination_rules.is_empty()
-            || !self.service_entries.is_empty()
-            || !self.of_kind("install.istio.io", "IstioOperator").is_empty()
-            || (0..self.templates.len()).any(|t| self.is_gateway_template(t))
-        {
-            return true;
-        }
-        let istio_label = |k: &str| {
-            matches!(
-                k,
-                "istio-injection"
-                    | "istio.io/rev"
-                    | "istio.io/dataplane-mode"
-                    | "sidecar.istio.io/inject"
-            )
-        };
-        self.of_kind("", "Namespace").iter().any(|&id| {
-            string_map(self.objects[id].labels())
+    /// True if the set shows that namespace `ns` is in an Istio mesh (catalog §0.4: mesh
+    /// presence is per namespace): its Namespace carries an injection, revision or ambient
+    /// label; an Istio networking object lives in it or routes into it; a pod template of
+    /// it is injected or is an Istio gateway; or an injector that injects every namespace by
+    /// default is in the set. One Istio sample elsewhere in the repository is no evidence.
+    pub fn in_mesh(&self, ns: &str) -> bool {
+        self.mesh_namespaces()
+            .as_ref()
+            .is_none_or(|set| set.contains(ns))
+    }
+
+    /// The namespaces [`Index::in_mesh`] accepts; `None` when every namespace is (injection
+    /// by default). Built once.
+    fn mesh_namespaces(&self) -> &Option<std::collections::HashSet<String>> {
+        self.mesh_namespaces.get_or_init(|| {
+            if self.injection_by_default() {
+                return None;
+            }
+            let mut set = std::collections::HashSet::new();
+            let istio_label = |k: &str| {
+                matches!(
+                    k,
+                    "istio-injection"
+                        | "istio.io/rev"
+                        | "istio.io/dataplane-mode"
+                        | "sidecar.istio.io/inject"
+                )
+            };
+            for &id in self.of_kind("", "Namespace") {
+                let o = &self.objects[id];
+                let labels = string_map(o.labels());
+                let enrolled = labels
+                    .iter()
+                    .any(|(k, v)| istio_label(k) && !(*k == "istio-injection" && *v == "disabled"));
+                if enrolled {
+                    set.insert(o.name.to_string());
+                }
+            }
+            for (t, tpl) in self.templates.iter().enumerate() {
+                let injected = tpl.labels.iter().any(|(k, v)| {
+                    (*k == "sidecar.istio.io/inject" && *v == "true") || *k == "istio.io/rev"
+                }) || tpl.annotation("sidecar.istio.io/inject") == Some("true");
+                if injected || self.is_gateway_template(t) {
+                    set.insert(tpl.obj.namespace.to_string());
+                }
+            }
+            let istio_objects = self
+                .gateways
                 .iter()
-                .any(|(k, _)| istio_label(k))
-        }) || self.templates.iter().any(|t| {
-            t.labels.iter().any(|(k, _)| istio_label(k))
-                || t.annotation("sidecar.istio.io/inject").is_some()
+                .map(|g| g.obj)
+                .chain(self.virtual_services.iter().map(|v| v.obj))
+                .chain(self.destination_rules.iter().map(|d| d.obj))
+                .chain(self.service_entries.iter().map(|e| e.obj));
+            for o in istio_objects {
+                set.insert(o.namespace.to_string());
+            }
+            // Routing into a namespace: the namespaces of the hosts VirtualServices route to.
+            for vs in &self.virtual_services {
+                for d in super::vsroutes::destinations(vs) {
+                    let host = super::fqdn(d.host, vs.obj.namespace);
+                    if let Some(rest) = host.strip_suffix(".svc.cluster.local")
+                        && let Some((_, ns)) = rest.rsplit_once('.')
+                    {
+                        set.insert(ns.to_string());
+                    }
+                }
+            }
+            Some(set)
         })
     }
 

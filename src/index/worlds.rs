@@ -126,18 +126,14 @@ fn split_point(paths: &[&str]) -> (String, Vec<Branch>) {
     let comps: Vec<Vec<&str>> = paths.iter().map(|p| p.split('/').collect()).collect();
     // Common prefix of the parent directories.
     let mut common = 0;
-    'outer: loop {
-        let Some(first) = comps.first() else { break };
-        if common + 1 >= first.len() {
-            break;
+    if let Some(first) = comps.first() {
+        while common + 1 < first.len()
+            && comps
+                .iter()
+                .all(|p| common + 1 < p.len() && p[common] == first[common])
+        {
+            common += 1;
         }
-        let c = first[common];
-        for p in &comps {
-            if common + 1 >= p.len() || p[common] != c {
-                break 'outer;
-            }
-        }
-        common += 1;
     }
     let dir = comps
         .first()
@@ -396,9 +392,9 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                     continue;
                 };
                 for b in s.all.iter().filter(|b| !class.contains(b)) {
-                    for f in 0..n {
-                        if child.files[f] && b.holds(&normed[f]) {
-                            child.files[f] = false;
+                    for (member, path) in child.files.iter_mut().zip(&normed) {
+                        if *member && b.holds(path) {
+                            *member = false;
                         }
                     }
                 }

@@ -103,7 +103,7 @@ fn group_of(ix: &Index<'_, '_>, obj: &Object<'_, '_>) -> Group {
                 .is_some_and(|g| !g.trim().is_empty());
             if named { Group::Named } else { Group::None }
         }
-        None if ix.options.closed_world => Group::None,
+        None if ix.absent_is_missing() => Group::None,
         None => Group::Unknown,
     }
 }

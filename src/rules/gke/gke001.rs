@@ -43,7 +43,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         match ix.receiving_servers(s, port) {
             None => {
                 // In a closed world, pods missing from the set do not exist: not a gateway.
-                if ix.service_templates(s).is_empty() && !ix.options.closed_world {
+                if ix.service_templates(s).is_empty() && !ix.absent_is_missing() {
                     let f = em.unknown(
                         at,
                         Some(lb.resource()),

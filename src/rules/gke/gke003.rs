@@ -65,7 +65,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         let templates = ix.service_templates(s);
         if templates.is_empty() {
             // In a closed world, pods missing from the set do not exist: not a gateway.
-            if !ix.options.closed_world {
+            if !ix.absent_is_missing() {
                 em.unknown(
                     at,
                     Some(lb.resource()),

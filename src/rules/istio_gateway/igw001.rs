@@ -132,14 +132,22 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(",");
-        if !any_gateway_workload && !ix.options.closed_world {
+        // Reference policy: a violation only when a workload's labels are a typo away from
+        // the selector (or in a closed world); the gateway may be installed outside the set.
+        let near = ix.selector_near_miss(selector, 0..ix.templates.len());
+        if near.is_none() && !ix.absent_is_missing() {
+            let why = if any_gateway_workload {
+                "no workload in the linted set carries these labels, and none is a typo away"
+            } else {
+                "no Istio gateway workload (a proxyv2 Deployment, an injected `image: auto` \
+                 gateway, an IstioOperator or a gateway Helm release) is in the linted set"
+            };
             em.unknown(
                 obj.loc(at),
                 Some(obj.resource()),
                 format!(
-                    "{} selects pods labelled {wanted}, and no Istio gateway workload (a proxyv2 \
-                     Deployment, an injected `image: auto` gateway, an IstioOperator or a gateway \
-                     Helm release) is in the linted set: cannot tell whether those pods exist",
+                    "{} selects pods labelled {wanted}, and {why}: the gateway may be installed \
+                     outside the set (istioctl, asmcli, another repository)",
                     obj.display()
                 ),
                 "lint the gateway's Deployment, IstioOperator or Helm release together with the \
@@ -156,7 +164,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 labels.join(", ")
             )
         };
-        let best = closest(ix, &gateway_templates, gw, selector);
+        let best = near
+            .map(|m| m.template)
+            .or_else(|| closest(ix, &gateway_templates, gw, selector));
         let help = match best.map(|t| &ix.templates[t]) {
             Some(tpl) => {
                 let suggestion: Vec<String> = selector

@@ -83,7 +83,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 continue;
             }
             let at = obj.loc(server.port_node.unwrap_or(server.node));
-            let closed = ix.options.closed_world;
+            let closed = ix.absent_is_missing();
             if services.is_empty() || uncovered {
                 if !closed {
                     em.unknown(

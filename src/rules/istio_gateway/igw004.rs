@@ -87,7 +87,7 @@ fn injection(ix: &Index<'_, '_>, tpl: &PodTemplate<'_, '_>, by_default: bool) ->
             );
         }
     }
-    let namespace_known = ns.is_some() || ix.options.closed_world;
+    let namespace_known = ns.is_some() || ix.absent_is_missing();
     if let Some((rev, at)) = pod_label(tpl, "istio.io/rev") {
         return Injection::By(
             rev.into(),
@@ -229,7 +229,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                      before the gateway",
                     revs.revisions.first().copied().unwrap_or("default")
                 );
-                if revs.webhooks_seen || ix.options.closed_world {
+                if revs.webhooks_seen || ix.absent_is_missing() {
                     em.violation(obj.loc(image), Some(obj.resource()), message, help)
                         .related(at, "injection revision chosen here");
                 } else {

@@ -435,11 +435,28 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     continue;
                 }
                 let ca_name = format!("{name}-cacert");
-                if matches!(
-                    ix.resolve("", "Secret", ns, &ca_name),
-                    Resolved::Found(_) | Resolved::External | Resolved::Unknown
-                ) {
-                    continue;
+                match ix.resolve("", "Secret", ns, &ca_name) {
+                    Resolved::Found(_) | Resolved::External => continue,
+                    Resolved::Unknown => {
+                        em.unknown(
+                            gw.obj.loc(tls.get("mode").unwrap_or(cn_node)),
+                            Some(gw.obj.resource()),
+                            format!(
+                                "{} server `{server_name}` requires client certificates \
+                                 (`MUTUAL`); Secret {ns}/{name} has no `ca.crt` (or `cacert`), \
+                                 and Secret {ns}/{ca_name}, where istiod also looks for the CA, \
+                                 is not in the linted set: cannot tell whether clients can be \
+                                 verified",
+                                gw.obj.display()
+                            ),
+                            format!(
+                                "lint Secret {ns}/{ca_name} with the Gateway, or run with \
+                                 --closed-world if everything is in the set"
+                            ),
+                        );
+                        continue;
+                    }
+                    Resolved::Missing { .. } => {}
                 }
                 let mode = tls.get("mode").unwrap_or(cn_node);
                 em.violation(

@@ -112,7 +112,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             match resolved {
                 Resolved::Found(_) | Resolved::External => {}
                 Resolved::Missing { hint } => {
-                    let missing = if ix.options.closed_world {
+                    let missing = if ix.absent_is_missing() {
                         "which is not in the linted set (closed world)".to_string()
                     } else {
                         format!("which does not exist although the set has other Gateways in {ns}")

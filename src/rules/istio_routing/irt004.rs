@@ -29,7 +29,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             let drs = hosts.destination_rules(ix, &host);
             let what = format!("{} `{}` of {}", d.kind.label(), d.host, obj.display());
             if drs.is_empty() {
-                if ix.options.closed_world {
+                if ix.absent_is_missing() {
                     em.violation(
                         obj.loc(subset_node),
                         Some(obj.resource()),

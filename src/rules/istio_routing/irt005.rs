@@ -92,7 +92,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             }
         };
         if backends.templates.is_empty() {
-            if ix.options.closed_world {
+            if ix.absent_is_missing() {
                 for subset in &dr.subsets {
                     let at = subset
                         .node
@@ -269,6 +269,37 @@ fn check_subset(
         None => "no single workload carries all of the subset's labels: fix the subset's labels \
                  or the pod template labels"
             .to_string(),
+    };
+    // Reference policy: a violation only when a workload's labels are a typo away from the
+    // subset's (or in a closed world); other versions may be deployed from elsewhere.
+    let near = ix.selector_near_miss(&subset.labels, tpls.iter().copied());
+    let help = match &near {
+        Some(m) => format!(
+            "did you mean `{}` (as {} is labelled) instead of `{}`? Make the subset's labels \
+             match the pod template labels",
+            m.meant,
+            ix.templates[m.template].obj.display(),
+            m.wrote
+        ),
+        None if !ix.absent_is_missing() => {
+            em.unknown(
+                obj.loc(at),
+                Some(obj.resource()),
+                format!(
+                    "subset `{}` of {} selects pods labelled {wanted}; no workload of {} in the \
+                     linted set has {them} ({}{more}), and none is a typo away: those pods may \
+                     be deployed from elsewhere",
+                    subset.name,
+                    obj.display(),
+                    backends.owner,
+                    workloads.join("; ")
+                ),
+                "lint the workloads of every version together with the DestinationRule, or \
+                 run with --closed-world if everything is in the set",
+            );
+            return;
+        }
+        None => help,
     };
     let f = em.violation(
         obj.loc(at),

@@ -49,7 +49,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 obj.display()
             );
             if providers.is_empty() {
-                if !ix.options.closed_world {
+                if !ix.absent_is_missing() {
                     em.unknown(
                         obj.loc(number_node),
                         Some(obj.resource()),

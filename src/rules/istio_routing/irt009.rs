@@ -8,7 +8,7 @@ use crate::index::hosts::{
 };
 use crate::index::vsroutes::{DestKind, VsDest, destinations};
 use crate::index::{Host, Index, Resolved, fqdn};
-use crate::model::istio::{GROUP, VirtualService};
+use crate::model::istio::VirtualService;
 use crate::rules::{Emitter, Rule};
 
 pub static RULE: Rule = Rule {
@@ -144,7 +144,7 @@ fn check_dest<'d>(
         match resolved {
             Resolved::Found(_) | Resolved::External => {}
             Resolved::Missing { hint } => {
-                let why = if ix.options.closed_world && !ix.has_kind_in("", "Service", sns) {
+                let why = if ix.absent_is_missing() && !ix.has_kind_in("", "Service", sns) {
                     "which is not in the linted set (closed world)".to_string()
                 } else {
                     format!("which does not exist although the set has other Services in {sns}")
@@ -192,13 +192,15 @@ fn check_dest<'d>(
         return;
     }
     // A host outside the cluster domain needs a ServiceEntry.
-    if ix.options.closed_world || ix.has_kind_in(GROUP, "ServiceEntry", ns) {
-        let why = if ix.has_kind_in(GROUP, "ServiceEntry", ns) {
-            format!("although the set has other ServiceEntries in {ns}")
+    // Reference policy: a violation on a near miss (a host a typo away) or in a closed world.
+    let near = table.closest(&wanted);
+    if ix.absent_is_missing() || near.is_some() {
+        let why = if near.is_some() {
+            "(a typo?)".to_string()
         } else {
             "in the linted set (closed world)".to_string()
         };
-        let help = match table.closest(&wanted) {
+        let help = match near {
             Some(h) => format!("did you mean `{h}`? Otherwise add a ServiceEntry for `{host}`"),
             None => format!("add a ServiceEntry for `{host}` (or correct the host)"),
         };

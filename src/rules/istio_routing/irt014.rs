@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::finding::Severity;
 use crate::index::hosts::{HostTable, istio_fqdn, provider_display, service_ref};
 use crate::index::{Host, Index, Resolved, fqdn};
-use crate::model::istio::{DestinationRule, GROUP};
+use crate::model::istio::DestinationRule;
 use crate::rules::{Emitter, Rule};
 
 pub static RULE: Rule = Rule {
@@ -98,11 +98,11 @@ fn wildcard_unmatched(
     // `*.ns.svc.cluster.local` stands for the Services of one namespace.
     let (decided, what) = match suffix.strip_suffix(".svc.cluster.local") {
         Some(ns) if !ns.contains('.') => (
-            ix.options.closed_world,
+            ix.absent_is_missing(),
             format!("no Service of namespace {ns} is in the linted set"),
         ),
         _ => (
-            ix.options.closed_world || ix.has_kind_in(GROUP, "ServiceEntry", obj.namespace),
+            ix.absent_is_missing(),
             format!("no Service or ServiceEntry host of the linted set is under `{suffix}`"),
         ),
     };
@@ -201,7 +201,7 @@ fn concrete<'d>(
         match resolved {
             Resolved::Found(_) | Resolved::External => {}
             Resolved::Missing { hint } => {
-                let why = if ix.options.closed_world && !ix.has_kind_in("", "Service", sns) {
+                let why = if ix.absent_is_missing() && !ix.has_kind_in("", "Service", sns) {
                     "which is not in the linted set (closed world)".to_string()
                 } else {
                     format!("which does not exist although the set has other Services in {sns}")
@@ -247,14 +247,15 @@ fn concrete<'d>(
         return;
     }
     // A host outside the cluster domain needs a ServiceEntry.
-    let se_here = ix.has_kind_in(GROUP, "ServiceEntry", ns);
-    if ix.options.closed_world || se_here {
-        let why = if se_here {
-            format!("although the set has other ServiceEntries in {ns}")
+    // Reference policy: a violation on a near miss (a host a typo away) or in a closed world.
+    let near = table.closest(&wanted);
+    if ix.absent_is_missing() || near.is_some() {
+        let why = if near.is_some() {
+            "(a typo?)".to_string()
         } else {
             "in the linted set (closed world)".to_string()
         };
-        let help = match table.closest(&wanted) {
+        let help = match near {
             Some(h) => format!("did you mean `{h}`? Otherwise add a ServiceEntry for `{host}`"),
             None => format!("add a ServiceEntry for `{host}` (or correct the host)"),
         };

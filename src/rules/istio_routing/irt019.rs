@@ -226,7 +226,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             let gw = &ix.gateways[g];
             let templates = workloads.of(g);
             if templates.is_empty() {
-                if !ix.options.closed_world {
+                if !ix.absent_is_missing() {
                     em.unknown(
                         vs.obj.loc(key),
                         Some(vs.obj.resource()),
@@ -258,7 +258,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             };
             let tpl = &ix.templates[t0];
             let pods = format!("{}{}", tpl.obj.display(), origin_note(&tpl.obj));
-            let decided = ix.options.closed_world
+            let decided = ix.absent_is_missing()
                 || authn.namespaces.contains(ROOT_NS)
                 || uncovered
                     .iter()

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::finding::{Location, Severity};
 use crate::index::Index;
+use crate::index::typo_distance;
 use crate::model::istio::{Gateway, Server};
 use crate::model::workload::PodTemplate;
 use crate::rules::{Emitter, Rule, origin_note};
@@ -46,9 +47,11 @@ const DEFAULT_NAMESPACE: &str = "istio-system";
 
 /// What writes a Secret: a cert-manager Certificate (`spec.secretName`) or an ExternalSecret
 /// (`spec.target.name`), or the Secret itself.
-struct Source {
+struct Source<'d> {
     at: Location,
     display: String,
+    /// For Certificates: `spec.dnsNames` and `spec.commonName`.
+    dns_names: Vec<&'d str>,
 }
 
 /// Secret names in the set and what writes them, built once per run.
@@ -56,9 +59,9 @@ struct SecretSources<'d> {
     /// (namespace, Secret name) of writers (not Secrets themselves).
     writers: HashSet<(&'d str, &'d str)>,
     /// Writers by namespace, in input order: (Secret name, source), for hints.
-    by_ns: HashMap<&'d str, Vec<(&'d str, Source)>>,
+    by_ns: HashMap<&'d str, Vec<(&'d str, Source<'d>)>>,
     /// Secrets and writers by Secret name, in input order: (namespace, source), for hints.
-    by_name: HashMap<&'d str, Vec<(&'d str, Source)>>,
+    by_name: HashMap<&'d str, Vec<(&'d str, Source<'d>)>>,
 }
 
 fn secret_sources<'d>(ix: &Index<'d, '_>) -> SecretSources<'d> {
@@ -74,6 +77,7 @@ fn secret_sources<'d>(ix: &Index<'d, '_>) -> SecretSources<'d> {
             Source {
                 at: o.name_loc(),
                 display: o.display(),
+                dns_names: Vec::new(),
             },
         ));
     }
@@ -94,9 +98,18 @@ fn secret_sources<'d>(ix: &Index<'d, '_>) -> SecretSources<'d> {
             };
             let Some(name) = node.as_text() else { continue };
             out.writers.insert((o.namespace, name));
+            let spec = o.spec();
+            let dns_names: Vec<&str> = spec
+                .and_then(|s| s.get("dnsNames"))
+                .into_iter()
+                .flat_map(|l| l.items())
+                .filter_map(|n| n.as_text())
+                .chain(spec.and_then(|s| s.str_at("commonName")))
+                .collect();
             let src = || Source {
                 at: o.loc(node),
                 display: o.display(),
+                dns_names: dns_names.clone(),
             };
             out.by_ns
                 .entry(o.namespace)
@@ -109,13 +122,6 @@ fn secret_sources<'d>(ix: &Index<'d, '_>) -> SecretSources<'d> {
         }
     }
     out
-}
-
-fn has_secret_kinds(ix: &Index<'_, '_>, ns: &str) -> bool {
-    ix.has_kind_in("", "Secret", ns)
-        || ix.has_kind_in("cert-manager.io", "Certificate", ns)
-        || ix.has_kind_in("certmanager.k8s.io", "Certificate", ns)
-        || ix.has_kind_in("external-secrets.io", "ExternalSecret", ns)
 }
 
 /// The Secret a template mounts at `dir`, with the mount node: `Some(None)` when something that
@@ -212,7 +218,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         };
         let templates = pods.get(&g).map(Vec::as_slice).unwrap_or(&[]);
         if templates.is_empty() {
-            if ix.options.closed_world {
+            if ix.absent_is_missing() {
                 // No gateway pods at all: IGW001's finding, nothing loads these files.
                 continue;
             }
@@ -312,6 +318,37 @@ impl Ctx<'_, '_, '_> {
         )
     }
 
+    /// Reference policy for a missing certificate Secret: a near miss is a Certificate of
+    /// `ns` for one of the server's hosts that writes another Secret, a Secret or writer of
+    /// `ns` whose name is a typo away, or the same Secret in another namespace.
+    fn near_miss(&self, ns: &str, secret: &str) -> bool {
+        let hosts: Vec<&str> = self.srv.hosts.iter().map(|(h, _)| *h).collect();
+        let covers = |d: &str| {
+            hosts.iter().any(|h| {
+                let h = h.rsplit('/').next().unwrap_or(h);
+                h == d
+                    || h == "*"
+                    || d == "*"
+                    || h.strip_prefix("*.").is_some_and(|s| d.ends_with(s))
+            })
+        };
+        self.sources
+            .by_ns
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .any(|(name, src)| {
+                src.dns_names.iter().any(|d| covers(d)) || typo_distance(secret, name).is_some()
+            })
+            || self
+                .sources
+                .by_name
+                .get(secret)
+                .into_iter()
+                .flatten()
+                .any(|(other, _)| *other != ns)
+    }
+
     /// Checks that Secret `secret` exists in `ns` (or a Certificate / ExternalSecret writes it),
     /// under the reference policy of §0.4.
     fn check_secret(
@@ -362,7 +399,7 @@ impl Ctx<'_, '_, '_> {
              `spec.secretName: {secret}`), or better switch to `tls.credentialName`, which \
              newer gateways load over SDS"
         );
-        let decided = ix.options.closed_world || has_secret_kinds(ix, ns);
+        let decided = ix.absent_is_missing() || self.near_miss(ns, secret);
         let f = if decided {
             let f = em.violation(self.at, Some(gw.obj.resource()), message, help);
             if assumed_ns {

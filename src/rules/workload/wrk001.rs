@@ -104,7 +104,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             .collect();
         let local = by_ns.get(ns).map(Vec::as_slice).unwrap_or(&[]);
         if local.is_empty() {
-            if ix.options.closed_world {
+            if ix.absent_is_missing() || !elsewhere.is_empty() {
                 let f = em.violation(
                     svc.obj.loc(sel_key),
                     Some(svc.obj.resource()),
@@ -146,16 +146,39 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             continue;
         }
 
-        // The closest template: one that misses exactly one selector pair.
-        let near = local.iter().find_map(|&t| {
-            let tpl = &ix.templates[t];
-            let mut missing = svc
-                .selector
-                .iter()
-                .filter(|(k, v)| !tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v));
-            let first = missing.next()?;
-            missing.next().is_none().then_some((t, *first))
+        // Reference policy: a violation only on a near miss (a pod template one typo away,
+        // or these labels in another namespace) or in a closed world.
+        let near = ix
+            .selector_near_miss(&svc.selector, local.iter().copied())
+            .map(|m| {
+                let tpl = &ix.templates[m.template];
+                let k = svc
+                    .selector
+                    .iter()
+                    .find(|(k, v)| !tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+                    .copied()
+                    .unwrap_or(("", ""));
+                (m.template, k)
+            });
+        // A workload whose own `metadata.labels` (not its pod template's) carry the selector
+        // is the workload the Service was meant for: a near miss too.
+        let copied_own_labels = local.iter().any(|&t| {
+            let own = crate::model::string_map(ix.templates[t].obj.labels());
+            svc.selector.iter().all(|p| own.contains(p))
         });
+        if near.is_none() && elsewhere.is_empty() && !copied_own_labels && !ix.absent_is_missing() {
+            em.unknown(
+                svc.obj.loc(sel_key),
+                Some(svc.obj.resource()),
+                format!(
+                    "{what}, and no pod template of namespace {ns} in the linted set has all of                      these labels (none is a typo away): its pods may come from elsewhere"
+                ),
+                format!(
+                    "lint the workloads of namespace {ns} together with this Service, or use                      --closed-world when the set is complete"
+                ),
+            );
+            continue;
+        }
         let (at, detail) = match near {
             Some((t, (k, v))) => {
                 let tpl = &ix.templates[t];
@@ -178,6 +201,10 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 };
                 (at, detail)
             }
+            None if copied_own_labels => (
+                sel.entries().next().map(|(_, v)| v).unwrap_or(sel_key),
+                String::new(),
+            ),
             None => (sel_key, String::new()),
         };
         let f = em.violation(

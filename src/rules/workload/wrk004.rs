@@ -70,7 +70,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                      {declared}",
                     obj.display()
                 );
-                if revisions.webhooks_seen || ix.options.closed_world {
+                if revisions.webhooks_seen || ix.absent_is_missing() {
                     let f = em.violation(
                         obj.loc(rvn),
                         Some(obj.resource()),

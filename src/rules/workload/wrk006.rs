@@ -51,11 +51,12 @@ fn describe(port: &ServicePort<'_, '_>) -> String {
 }
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
-    if ix.services.is_empty() || !ix.has_istio() {
-        return;
-    }
     for (s, svc) in ix.services.iter().enumerate() {
-        if svc.multi_cluster || is_system_namespace(svc.obj.namespace) {
+        // Only where sidecars would sniff: namespaces the set shows in the mesh.
+        if svc.multi_cluster
+            || is_system_namespace(svc.obj.namespace)
+            || !ix.in_mesh(svc.obj.namespace)
+        {
             continue;
         }
         // Istio's own Services (`istio` / `release: istio` labels), and Services in front of

@@ -1,0 +1,241 @@
+//! The reference policy (catalog §0.4, revised 2026-12): the one place that decides whether a
+//! reference whose target is not in the linted set is a violation or undecided.
+//!
+//! 1. found (in the referring object's world: each world has its own index) → the rule goes on;
+//! 2. missing, and the set holds a *near miss* (a same-kind object whose name is a typo away,
+//!    the same name in another namespace, a workload whose labels differ from a selector by one
+//!    small edit of one key or value) → violation, with the "did you mean" hint;
+//! 3. otherwise → unknown; `--closed-world` makes it a violation.
+//!
+//! That the set holds *other* objects of the target's kind is not evidence: on real
+//! repositories the missing object is installed by istioctl, lives in another repository or
+//! sits in a file that was not staged. Rules never read `closed_world` themselves; they ask
+//! here and word the answer.
+//!
+//! A hint always names a fix on the referring side (rename the reference, change the
+//! selector); it never proposes changing the target, which other references may rely on.
+//! Names that differ only in digits (`reviews-v1` / `reviews-v2`, `gateway` / `gateway2`) are
+//! sibling objects, not typos, and are never near misses.
+
+use super::{Index, ObjId, Resolved};
+use crate::model::is_cluster_scoped;
+
+/// Candidates scanned for a near miss, at most (a bound, not a tuning knob).
+const MAX_CANDIDATES: usize = 20_000;
+
+impl<'d, 's> Index<'d, 's> {
+    /// Case 2 or 3 for a target that is missing: a violation with the near miss as hint, a
+    /// violation without hint in a closed world, else undecided.
+    pub fn missing<T>(&self, near_miss: Option<String>) -> Resolved<T> {
+        match near_miss {
+            Some(h) => Resolved::Missing { hint: Some(h) },
+            None if self.options.closed_world => Resolved::Missing { hint: None },
+            None => Resolved::Unknown,
+        }
+    }
+
+    /// True with `--closed-world`: the set is complete, so an absent object does not exist.
+    /// For rules whose "target" is not a name (a revision a webhook would declare, a Service
+    /// that would expose a port): they ask this instead of reading the option.
+    pub fn absent_is_missing(&self) -> bool {
+        self.options.closed_world
+    }
+
+    /// Resolves a name reference under the reference policy.
+    pub fn resolve(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Resolved<ObjId> {
+        if let Some(id) = self.get(group, kind, namespace, name) {
+            return Resolved::Found(id);
+        }
+        let ns = if is_cluster_scoped(kind) {
+            ""
+        } else {
+            namespace
+        };
+        if self.is_external(kind, ns, name) {
+            return Resolved::External;
+        }
+        self.missing(self.near_miss(group, kind, ns, name))
+    }
+
+    /// The near miss of a missing `group/kind` `namespace/name`: the same name in another
+    /// namespace, else the closest name in the same namespace that a typo explains.
+    /// Rendered as `namespace/name` (`name` for cluster-scoped kinds).
+    pub fn near_miss(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<String> {
+        let show = |ns: &str, n: &str| {
+            if ns.is_empty() {
+                n.to_string()
+            } else {
+                format!("{ns}/{n}")
+            }
+        };
+        let ids = self.of_kind(group, kind);
+        let mut other_ns: Option<(&str, &str)> = None;
+        let mut best: Option<(usize, &str, &str)> = None;
+        for &id in ids.iter().take(MAX_CANDIDATES) {
+            let o = &self.objects[id];
+            if o.name == name && o.namespace != namespace {
+                if other_ns.is_none_or(|(ns, _)| o.namespace < ns) {
+                    other_ns = Some((o.namespace, o.name));
+                }
+                continue;
+            }
+            if o.namespace != namespace {
+                continue;
+            }
+            if let Some(d) = typo_distance(name, o.name) {
+                let c = (d, o.namespace, o.name);
+                if best.is_none_or(|b| c < b) {
+                    best = Some(c);
+                }
+            }
+        }
+        other_ns
+            .map(|(ns, n)| show(ns, n))
+            .or_else(|| best.map(|(_, ns, n)| show(ns, n)))
+    }
+
+    /// A pod template among `candidates` whose labels differ from `selector` in exactly one
+    /// pair, by a typo in its key or its value: the workload the selector was meant for.
+    pub fn selector_near_miss(
+        &self,
+        selector: &[(&str, &str)],
+        candidates: impl IntoIterator<Item = usize>,
+    ) -> Option<SelectorMiss> {
+        if selector.is_empty() {
+            return None;
+        }
+        let mut best: Option<(usize, SelectorMiss)> = None;
+        for t in candidates.into_iter().take(MAX_CANDIDATES) {
+            let tpl = &self.templates[t];
+            let mut unmatched = selector
+                .iter()
+                .filter(|(k, v)| !tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v));
+            let (Some(&(k, v)), None) = (unmatched.next(), unmatched.next()) else {
+                continue;
+            };
+            let found = tpl.labels.iter().find_map(|&(lk, lv)| {
+                if lk == k {
+                    typo_distance(v, lv)
+                        .or_else(|| gateway_alias(v, lv).then_some(3))
+                        .map(|d| (d, lk, lv))
+                } else if lv == v && !v.is_empty() {
+                    typo_distance(k, lk)
+                        .or_else(|| abbreviated_key(k, lk).then_some(3))
+                        .map(|d| (d, lk, lv))
+                } else {
+                    None
+                }
+            });
+            if let Some((d, lk, lv)) = found {
+                let miss = SelectorMiss {
+                    template: t,
+                    wrote: format!("{k}: {v}"),
+                    meant: format!("{lk}: {lv}"),
+                };
+                if best
+                    .as_ref()
+                    .is_none_or(|(bd, b)| (d, t) < (*bd, b.template))
+                {
+                    best = Some((d, miss));
+                }
+            }
+        }
+        best.map(|(_, m)| m)
+    }
+
+    /// Pod templates of namespace `ns` (all namespaces when `None`), for near-miss scans.
+    pub fn templates_in(&self, ns: Option<&str>) -> Vec<usize> {
+        (0..self.templates.len())
+            .filter(|&t| ns.is_none_or(|ns| self.templates[t].obj.namespace == ns))
+            .collect()
+    }
+}
+
+/// A selector that misses a workload by one typo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectorMiss {
+    /// The pod template it was meant for.
+    pub template: usize,
+    /// The pair as the selector writes it, `key: value`.
+    pub wrote: String,
+    /// The pair the template carries, `key: value`.
+    pub meant: String,
+}
+
+/// `ingressgateway` for `ingress` (and `egressgateway` for `egress`, either way): istioctl
+/// and the IstioOperator label gateway pods `istio: ingressgateway`, Istio's `gateway` Helm
+/// chart labels them `istio: <release name without "istio-">`, e.g. `istio: ingress`. A
+/// selector written for one convention and pods labelled by the other is the classic miss.
+fn gateway_alias(wrote: &str, meant: &str) -> bool {
+    let strip = |s: &str| s.strip_suffix("gateway").map(str::to_string);
+    matches!(strip(wrote), Some(w) if !w.is_empty() && w == meant)
+        || matches!(strip(meant), Some(m) if !m.is_empty() && m == wrote)
+}
+
+/// A label key written as an abbreviation of the one the pods carry, or the other way round,
+/// at a word boundary (`ver` / `version`, `app` / `app.kubernetes.io/name` is not one): the
+/// same value under a shortened key.
+fn abbreviated_key(wrote: &str, meant: &str) -> bool {
+    let (short, long) = if wrote.len() < meant.len() {
+        (wrote, meant)
+    } else {
+        (meant, wrote)
+    };
+    short.len() >= 3
+        && long.starts_with(short)
+        && long[short.len()..].chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// The edit distance between `wrote` and `meant` when a typo explains it: at most one edit
+/// per three characters (1..=3), and not a difference in digits only (`v1`/`v2` name
+/// siblings, not typos). `None` otherwise, and for equal strings.
+pub fn typo_distance(wrote: &str, meant: &str) -> Option<usize> {
+    if wrote == meant || wrote.is_empty() || meant.is_empty() {
+        return None;
+    }
+    let letters = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
+    if letters(wrote) == letters(meant) {
+        return None;
+    }
+    let max = (wrote.chars().count() / 3).clamp(1, 3);
+    super::edit_distance(wrote, meant, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typo_distance;
+
+    #[test]
+    fn typos_are_near_misses() {
+        assert_eq!(typo_distance("sample-gatway", "sample-gateway"), Some(1));
+        assert_eq!(typo_distance("reveiws", "reviews"), Some(2));
+        assert_eq!(typo_distance("ingressgatewy", "ingressgateway"), Some(1));
+    }
+
+    #[test]
+    fn label_conventions_and_abbreviations_are_near_misses() {
+        use super::{abbreviated_key, gateway_alias};
+        assert!(gateway_alias("ingressgateway", "ingress"));
+        assert!(gateway_alias("egress", "egressgateway"));
+        assert!(!gateway_alias("gateway", ""));
+        assert!(!gateway_alias("ingressgateway", "internal"));
+        assert!(abbreviated_key("ver", "version"));
+        assert!(!abbreviated_key("app", "app.kubernetes.io/name"));
+        assert!(!abbreviated_key("ap", "app"));
+    }
+
+    #[test]
+    fn siblings_and_strangers_are_not() {
+        assert_eq!(typo_distance("reviews-v3", "reviews-v1"), None);
+        assert_eq!(typo_distance("gateway", "gateway2"), None);
+        assert_eq!(typo_distance("web", "api"), None);
+        assert_eq!(typo_distance("same", "same"), None);
+        assert_eq!(typo_distance("bookinfo-gateway", "httpbin-gateway"), None);
+    }
+}
