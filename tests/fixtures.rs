@@ -101,6 +101,14 @@ fn fixture_sets() -> Vec<PathBuf> {
         entries.sort();
         sets.extend(entries);
     }
+    // Repository-shaped sets (fixtures/repos/<set>/): each folder is one set.
+    let mut repos: Vec<PathBuf> = std::fs::read_dir(fixtures_root().join("repos"))
+        .expect("fixtures/repos/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    sets.extend(repos);
     sets
 }
 

@@ -192,6 +192,13 @@ fn abbreviated_key(wrote: &str, meant: &str) -> bool {
         && long[short.len()..].chars().all(|c| c.is_ascii_lowercase())
 }
 
+/// Words that name a role among sibling objects: two names that differ in them are two
+/// objects (the ingress and the egress gateway), not a typo.
+const ROLE_WORDS: &[&str] = &[
+    "ingress", "egress", "internal", "external", "public", "private", "primary", "secondary",
+    "canary", "stable", "blue", "green", "east", "west", "north", "south",
+];
+
 /// The edit distance between `wrote` and `meant` when a typo explains it: at most one edit
 /// per three characters (1..=3), and not a difference in digits only (`v1`/`v2` name
 /// siblings, not typos). `None` otherwise, and for equal strings.
@@ -201,6 +208,19 @@ pub fn typo_distance(wrote: &str, meant: &str) -> Option<usize> {
     }
     let letters = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
     if letters(wrote) == letters(meant) {
+        return None;
+    }
+    // `ingressgateway` / `egressgateway`, `internal` / `external`: two roles, not a typo.
+    let roles = |s: &str| -> Vec<&str> {
+        let s = s.to_ascii_lowercase();
+        ROLE_WORDS
+            .iter()
+            .copied()
+            .filter(|r| s.contains(r))
+            .collect()
+    };
+    let (rw, rm) = (roles(wrote), roles(meant));
+    if !rw.is_empty() && !rm.is_empty() && rw != rm {
         return None;
     }
     let max = (wrote.chars().count() / 3).clamp(1, 3);
@@ -237,5 +257,8 @@ mod tests {
         assert_eq!(typo_distance("web", "api"), None);
         assert_eq!(typo_distance("same", "same"), None);
         assert_eq!(typo_distance("bookinfo-gateway", "httpbin-gateway"), None);
+        assert_eq!(typo_distance("ingressgateway", "egressgateway"), None);
+        assert_eq!(typo_distance("istio-internal", "istio-external"), None);
+        assert_eq!(typo_distance("ingresgateway", "ingressgateway"), Some(1));
     }
 }

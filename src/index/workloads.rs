@@ -106,6 +106,13 @@ impl<'d, 's> Index<'d, 's> {
             .is_none_or(|set| set.contains(ns))
     }
 
+    /// True if the set shows an Istio mesh in any namespace.
+    pub fn any_mesh(&self) -> bool {
+        self.mesh_namespaces()
+            .as_ref()
+            .is_none_or(|set| !set.is_empty())
+    }
+
     /// The namespaces [`Index::in_mesh`] accepts; `None` when every namespace is (injection
     /// by default). Built once.
     fn mesh_namespaces(&self) -> &Option<std::collections::HashSet<String>> {

@@ -18,7 +18,20 @@ use std::hash::Hash;
 
 /// At most this many worlds; past it, remaining duplicates keep their last definition by path
 /// (and a notice says so).
-pub const MAX_WORLDS: usize = 64;
+pub const MAX_WORLDS: usize = 256;
+/// Directory names that hold layers every environment shares, never an environment.
+const SHARED_DIRS: &[&str] = &[
+    "base",
+    "bases",
+    "common",
+    "shared",
+    "global",
+    "crds",
+    "components",
+    "lib",
+    "library",
+    "defaults",
+];
 /// Definitions of one key considered when building the exclusion graph.
 const MAX_DEFS_PER_KEY: usize = 64;
 
@@ -264,14 +277,33 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
         }
         // Outermost split points: not inside a directory branch of another split point.
         let dirs: Vec<&String> = by_dir.keys().collect();
-        let nested = |d: &str| {
+        let dir_split =
+            |cs: &Vec<(Vec<Branch>, String)>| cs.iter().all(|(bs, _)| bs.iter().all(|b| b.dir));
+        // Below an environment split, every non-shared child directory is a branch.
+        let below_dir_split = |d: &str| {
             by_dir.iter().any(|(other, cs)| {
-                other != d
-                    && cs
-                        .iter()
-                        .flat_map(|(bs, _)| bs)
-                        .any(|b| b.dir && (d == b.path || b.holds(d)))
+                if other == d || !dir_split(cs) {
+                    return false;
+                }
+                let rest = if other.is_empty() {
+                    Some(d)
+                } else {
+                    d.strip_prefix(other.as_str())
+                        .and_then(|r| r.strip_prefix('/'))
+                };
+                rest.and_then(|r| r.split('/').next())
+                    .is_some_and(|child| !child.is_empty() && !SHARED_DIRS.contains(&child))
             })
+        };
+        let nested = |d: &str| {
+            below_dir_split(d)
+                || by_dir.iter().any(|(other, cs)| {
+                    other != d
+                        && cs
+                            .iter()
+                            .flat_map(|(bs, _)| bs)
+                            .any(|b| b.dir && (d == b.path || b.holds(d)))
+                })
         };
         let outer: Vec<&String> = dirs.iter().copied().filter(|d| !nested(d)).collect();
         let outer = if outer.is_empty() {
@@ -299,6 +331,38 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                             edges.insert((a.clone(), b.clone()));
                             edges.insert((b.clone(), a.clone()));
                         }
+                    }
+                }
+            }
+            // Sibling directories of an environment split are environments too, even those
+            // that share no object with the others (`envs/staging` beside `envs/dev` and
+            // `envs/prod`): each is its own world. Directories named as shared layers
+            // (`base/`, `common/` …) and files directly in the split directory stay shared.
+            if nodes.iter().all(|b| b.dir) {
+                let prefix = if d.is_empty() {
+                    String::new()
+                } else {
+                    format!("{d}/")
+                };
+                for (f, path) in normed.iter().enumerate() {
+                    if !w.files[f] || keys_of_file[f].is_empty() || !path.starts_with(&prefix) {
+                        continue;
+                    }
+                    let rest = &path[prefix.len()..];
+                    if let Some((child, _)) = rest.split_once('/')
+                        && !SHARED_DIRS.contains(&child)
+                    {
+                        nodes.insert(Branch {
+                            path: format!("{prefix}{child}"),
+                            dir: true,
+                        });
+                    }
+                }
+                let all: Vec<Branch> = nodes.iter().cloned().collect();
+                for (i, a) in all.iter().enumerate() {
+                    for b in &all[i + 1..] {
+                        edges.insert((a.clone(), b.clone()));
+                        edges.insert((b.clone(), a.clone()));
                     }
                 }
             }
@@ -509,6 +573,24 @@ mod tests {
             &[("vs", 0), ("vs", 1), ("x", 2), ("x", 3)],
         );
         assert_eq!(members(&w), vec![vec![0], vec![1, 2], vec![1, 3]]);
+    }
+
+    #[test]
+    fn sibling_environments_are_worlds_even_without_shared_names() {
+        let w = run(
+            &[
+                "envs/dev/a.yaml",
+                "envs/prod/a.yaml",
+                "envs/staging/b.yaml",
+                "envs/base/gw.yaml",
+                "envs/notes.yaml",
+            ],
+            &[("a", 0), ("a", 1), ("b", 2), ("gw", 3), ("n", 4)],
+        );
+        assert_eq!(
+            members(&w),
+            vec![vec![0, 3, 4], vec![1, 3, 4], vec![2, 3, 4]]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! stdin (`-`).
 //!
 //! [`discover`] never fails as a whole: inputs that were read go to [`Discovered::inputs`], things
-//! worth telling the user once (skipped Helm charts, binary files, symlink loops …) go to
+//! worth telling the user once (skipped Helm charts and kustomizations, binary files, symlink
+//! loops …) go to
 //! [`Discovered::notices`], and paths that could not be read go to [`Discovered::errors`] (the CLI
 //! exits with status 2 when there are any, after linting the rest).
 
@@ -19,6 +20,8 @@ use walkdir::WalkDir;
 const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// How much of a file is searched for NUL bytes to tell binary files from text.
 const SNIFF_LEN: usize = 8 * 1024;
+/// File names that make a directory a kustomization (as `kustomize` itself looks for them).
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 /// Byte offsets are `u32` (see [`crate::source::Span`]); bigger files are refused.
 const MAX_FILE_LEN: u64 = u32::MAX as u64;
 
@@ -36,6 +39,11 @@ pub enum Notice {
     /// A directory holding `Chart.yaml` and `templates/` (or such a chart's `templates/`
     /// directory itself) was not read: templates are not YAML until rendered.
     SkippedHelmChart { dir: String },
+    /// A kustomization directory (holding `kustomization.yaml`, `kustomization.yml` or
+    /// `Kustomization`), with everything below it, was not read: its files are bases and patches,
+    /// which are fragments, not objects. `path` is the directory; a kustomization file named on
+    /// the command line is reported as its directory.
+    SkippedKustomization { path: String },
     /// NUL bytes in the first 8 KiB, or not valid UTF-8 / UTF-16 / UTF-32 text.
     SkippedBinary { path: String },
     /// A symbolic link (met while walking a directory) that leads back to one of its own
@@ -57,7 +65,8 @@ impl Notice {
             Notice::SkippedBinary { path }
             | Notice::SymlinkLoop { path }
             | Notice::BrokenSymlink { path }
-            | Notice::SkippedSpecialFile { path } => path,
+            | Notice::SkippedSpecialFile { path }
+            | Notice::SkippedKustomization { path } => path,
         }
     }
 }
@@ -69,6 +78,12 @@ impl fmt::Display for Notice {
                 f,
                 "skipped Helm chart source {dir}: render it with `helm template {} | meshlint -`",
                 shell_quote(dir)
+            ),
+            Notice::SkippedKustomization { path } => write!(
+                f,
+                "skipped kustomization {path}: its files are patches, not objects; lint the \
+                 rendered output with `kubectl kustomize {} | meshlint -`",
+                shell_quote(path)
             ),
             Notice::SkippedBinary { path } => write!(f, "skipped {path}: not a text file"),
             Notice::SymlinkLoop { path } => write!(f, "skipped {path}: symbolic link loop"),
@@ -113,11 +128,12 @@ pub struct Discovered {
 /// Finds and reads the inputs named by `paths` (as given on the command line).
 ///
 /// * `-` reads all of stdin once; it is shown as `stdin_name`.
-/// * A file is read whatever its extension.
+/// * A file is read whatever its extension, except a kustomization file (`kustomization.yaml`,
+///   `kustomization.yml`, `Kustomization`), which is skipped with a notice about its directory.
 /// * A directory is walked recursively (following symbolic links, without looping) for files
 ///   ending `.yaml`, `.yml` or `.json` (case-insensitive); directories whose name starts with a
-///   dot are not entered (the directory given itself may be one) and Helm chart sources are
-///   skipped with a notice. Files are shown as `<arg>/<relative path>` with `/` separators.
+///   dot are not entered (the directory given itself may be one); Helm chart sources and
+///   kustomization directories (and everything below them) are skipped with one notice each. Files are shown as `<arg>/<relative path>` with `/` separators.
 /// * The same file reached twice (same path, symbolic or hard link) is read once and shown under
 ///   its smallest display path.
 /// * Text may be UTF-8 (a BOM is dropped) or, with a BOM, UTF-16 or UTF-32.
@@ -224,6 +240,11 @@ fn collect_arg(
             message: explicit_path_message(path, &e),
         }),
         Ok(meta) if meta.is_dir() => walk_dir(arg, path, candidates, notices, errors),
+        Ok(meta) if meta.is_file() && is_kustomization_file(path) => {
+            notices.push(Notice::SkippedKustomization {
+                path: parent_display(arg),
+            })
+        }
         // Named explicitly: read whatever it is (regular file, FIFO such as `<(helm template …)`).
         Ok(_) => candidates.push(Candidate {
             display: arg.to_string(),
@@ -256,6 +277,7 @@ fn walk_dir(
     let (cands_before, notices_before, errors_before) =
         (candidates.len(), notices.len(), errors.len());
     let mut charts = Vec::new();
+    let mut kustomizations = Vec::new();
 
     let walker = WalkDir::new(root)
         .follow_links(true)
@@ -271,8 +293,13 @@ fn walk_dir(
             let chart = is_helm_chart(e.path()) || (e.depth() == 0 && is_chart_templates(e.path()));
             if chart {
                 charts.push(display_of(&prefix, root, e.path()));
+                return false;
             }
-            !chart
+            if is_kustomization(e.path()) {
+                kustomizations.push(display_of(&prefix, root, e.path()));
+                return false;
+            }
+            true
         });
 
     for entry in walker {
@@ -301,11 +328,17 @@ fn walk_dir(
     let found_nothing = candidates.len() == cands_before
         && notices.len() == notices_before
         && errors.len() == errors_before
-        && charts.is_empty();
+        && charts.is_empty()
+        && kustomizations.is_empty();
     notices.extend(
         charts
             .into_iter()
             .map(|dir| Notice::SkippedHelmChart { dir }),
+    );
+    notices.extend(
+        kustomizations
+            .into_iter()
+            .map(|path| Notice::SkippedKustomization { path }),
     );
     if found_nothing {
         notices.push(Notice::NoManifests { dir: prefix });
@@ -356,6 +389,27 @@ fn walk_error(
 /// A Helm chart source: `Chart.yaml` next to a `templates/` directory.
 fn is_helm_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file() && dir.join("templates").is_dir()
+}
+
+/// A kustomization directory: it holds one of [`KUSTOMIZATION_FILES`].
+fn is_kustomization(dir: &Path) -> bool {
+    KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file())
+}
+
+/// A file named like a kustomization file (whatever directory it is in).
+fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k))
+}
+
+/// The directory part of a file argument, for display: `a/b/kustomization.yaml` → `a/b`,
+/// `kustomization.yaml` → `.`, `/kustomization.yaml` → `/`.
+fn parent_display(arg: &str) -> String {
+    match arg.trim_end_matches('/').rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => display_root(&arg[..i]),
+        None => ".".to_string(),
+    }
 }
 
 /// The `templates/` directory of a Helm chart (when given on the command line).
@@ -733,6 +787,70 @@ mod tests {
         // A file of the chart named explicitly is read.
         let d = discover(&[t.arg("charts/web/values.yaml")], "-");
         assert_eq!(d.inputs.len(), 1);
+    }
+
+    #[test]
+    fn kustomizations_are_skipped_once() {
+        let t = TempDir::new();
+        t.write("k/base/kustomization.yaml", "resources: [deploy.yaml]\n");
+        t.write("k/base/deploy.yaml", "kind: Deployment\n");
+        t.write("k/base/patches/p.yaml", "kind: Deployment\n");
+        t.write(
+            "k/overlays/prod/kustomization.yml",
+            "resources: [../../base]\n",
+        );
+        t.write("k/overlays/prod/patch.yaml", "spec: {}\n");
+        t.write("k/overlays/dev/Kustomization", "resources: [../../base]\n");
+        t.write(
+            "k/overlays/dev/nested/kustomization.yaml",
+            "resources: []\n",
+        );
+        // A chart inside a kustomization: the kustomization notice covers it.
+        t.write("k/overlays/dev/chart/Chart.yaml", "name: c\n");
+        t.mkdir("k/overlays/dev/chart/templates");
+        t.write("k/plain.yaml", "kind: A\n");
+        let d = discover(&[t.arg("k")], "-");
+        let k = t.arg("k");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(paths(&d), [format!("{k}/plain.yaml")]);
+        let skipped = |rel: &str| Notice::SkippedKustomization {
+            path: format!("{k}/{rel}"),
+        };
+        assert_eq!(
+            d.notices,
+            [
+                skipped("base"),
+                skipped("overlays/dev"),
+                skipped("overlays/prod")
+            ]
+        );
+        assert_eq!(
+            Notice::SkippedKustomization {
+                path: "envs/my prod".into()
+            }
+            .to_string(),
+            "skipped kustomization envs/my prod: its files are patches, not objects; lint the \
+             rendered output with `kubectl kustomize 'envs/my prod' | meshlint -`"
+        );
+
+        // Given explicitly: the directory, a trailing-slash spelling of it, or its
+        // kustomization file give one notice; another file of it is read.
+        let d = discover(
+            &[
+                t.arg("k/base"),
+                format!("{}/", t.arg("k/base")),
+                t.arg("k/base/kustomization.yaml"),
+                t.arg("k/overlays/dev/Kustomization"),
+                t.arg("k/base/deploy.yaml"),
+            ],
+            "-",
+        );
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(paths(&d), [format!("{k}/base/deploy.yaml")]);
+        assert_eq!(d.notices, [skipped("base"), skipped("overlays/dev")]);
+        assert_eq!(parent_display("kustomization.yaml"), ".");
+        assert_eq!(parent_display("/kustomization.yaml"), "/");
+        assert_eq!(parent_display("a//b/kustomization.yaml"), "a//b");
     }
 
     #[test]

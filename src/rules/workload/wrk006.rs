@@ -51,12 +51,18 @@ fn describe(port: &ServicePort<'_, '_>) -> String {
 }
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
+    // A set without any Istio says nothing about sidecars: no finding, not even undecided.
+    if ix.services.is_empty() || !ix.any_mesh() {
+        return;
+    }
     for (s, svc) in ix.services.iter().enumerate() {
-        // Only where sidecars would sniff: namespaces the set shows in the mesh.
-        if svc.multi_cluster
-            || is_system_namespace(svc.obj.namespace)
-            || !ix.in_mesh(svc.obj.namespace)
-        {
+        if svc.multi_cluster || is_system_namespace(svc.obj.namespace) {
+            continue;
+        }
+        // Only sidecars sniff: in a namespace the set shows no mesh evidence for, undecided
+        // (catalog §0.4); with --closed-world, such a namespace is not in the mesh.
+        let meshed = ix.in_mesh(svc.obj.namespace);
+        if !meshed && ix.absent_is_missing() {
             continue;
         }
         // Istio's own Services (`istio` / `release: istio` labels), and Services in front of
@@ -109,6 +115,19 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                      `tls-…`, `grpc-…`) or set `appProtocol`",
                 );
                 f.severity(Severity::Warning);
+            } else if !meshed {
+                em.unknown(
+                    at,
+                    Some(svc.obj.resource()),
+                    format!(
+                        "{what} gives Istio no protocol; the set shows no mesh in namespace {} \
+                         (no injection label, Istio object or injected workload), so whether \
+                         sidecars sniff this port cannot be told",
+                        svc.obj.namespace
+                    ),
+                    "if the namespace is in the mesh, prefix the port name with its protocol \
+                     (`http-`, `grpc-`, `tcp-`, …) or set `appProtocol`",
+                );
             } else {
                 em.violation(
                     at,
