@@ -445,18 +445,27 @@ pub(crate) fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    // Optimal string alignment: a swap of two neighbours (`wbe` for `web`) is one edit.
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for j in 0..=b.len() {
+        d[j] = j;
+    }
     for i in 1..=a.len() {
-        cur[0] = i;
+        d[i * w] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
         }
-        std::mem::swap(&mut prev, &mut cur);
     }
-    let d = prev[b.len()];
-    (d <= max).then_some(d)
+    let dist = d[a.len() * w + b.len()];
+    (dist <= max).then_some(dist)
 }
 
 #[cfg(test)]
@@ -482,5 +491,6 @@ mod tests {
     fn edit_distance_is_bounded() {
         assert_eq!(edit_distance("sample-gateway", "sample-gatway", 3), Some(1));
         assert_eq!(edit_distance("abc", "xyz123", 2), None);
+        assert_eq!(edit_distance("web", "wbe", 1), Some(1));
     }
 }

@@ -195,8 +195,22 @@ fn abbreviated_key(wrote: &str, meant: &str) -> bool {
 /// Words that name a role among sibling objects: two names that differ in them are two
 /// objects (the ingress and the egress gateway), not a typo.
 const ROLE_WORDS: &[&str] = &[
-    "ingress", "egress", "internal", "external", "public", "private", "primary", "secondary",
-    "canary", "stable", "blue", "green", "east", "west", "north", "south",
+    "ingress",
+    "egress",
+    "internal",
+    "external",
+    "public",
+    "private",
+    "primary",
+    "secondary",
+    "canary",
+    "stable",
+    "blue",
+    "green",
+    "east",
+    "west",
+    "north",
+    "south",
 ];
 
 /// The edit distance between `wrote` and `meant` when a typo explains it: at most one edit
