@@ -122,18 +122,27 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     drop_same_stream_duplicates(&mut objects, &mut raw);
     let dropped = read - objects.len();
     let helm_repos = synth::HelmRepos::new(&objects);
+    // Each synthesised document remembers the object it comes from: it belongs to the
+    // worlds that object belongs to.
+    let mut synth_origin: Vec<usize> = Vec::new();
     let synthesised: Vec<Document<'_>> = objects
         .iter()
-        .flat_map(|o| {
+        .enumerate()
+        .flat_map(|(i, o)| {
             let mut d = synth::istio_operator(o);
             d.extend(synth::helm_gateway(o, &helm_repos));
+            synth_origin.extend(std::iter::repeat_n(i, d.len()));
             d
         })
         .collect();
     let real = objects.len();
-    for d in &synthesised {
+    // For every object, the real object whose world membership it shares (itself if real).
+    let mut member_of: Vec<usize> = (0..real).collect();
+    for (d, &origin) in synthesised.iter().zip(&synth_origin) {
         if let Some(root) = d.root() {
+            let before = objects.len();
             collect_objects(root, ns, &mut objects);
+            member_of.extend(std::iter::repeat_n(origin, objects.len() - before));
         }
     }
     let count = objects.len() + dropped;
@@ -146,7 +155,10 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         .map(|o| (key(o), o.root.file().0 as usize))
         .collect();
     let declared = |p: &str| declared_root(settings.sets.as_ref(), p);
-    let worlds = worlds::partition(&paths, &defs, &key_text, &declared);
+    // Content hashes of the files (asked only when something is defined twice): the split's
+    // tie-breaks must not depend on file names.
+    let content = |f: usize| sources.files.get(f).map(|f| text_hash(&f.text));
+    let worlds = worlds::partition(&paths, &defs, &key_text, &declared, &content);
 
     let options = Options {
         closed_world: settings.closed_world,
@@ -155,7 +167,22 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
     let pre = std::mem::take(&mut raw);
-    let lint_world = |objects: Vec<Object<'_, '_>>| -> Vec<Finding> {
+    let lint_world = |mut objects: Vec<Object<'_, '_>>| -> Vec<Finding> {
+        // Rules see objects in an order of their identity, not of file names or command-line
+        // order, so that which of two objects a pairwise finding lands on never depends on
+        // how the files are named (ties: path, then position).
+        objects.sort_by_cached_key(|o| {
+            let file = o.root.file().0 as usize;
+            (
+                o.kind,
+                o.group,
+                o.namespace,
+                o.name,
+                o.origin().is_some(),
+                paths.get(file).map(String::as_str).unwrap_or(""),
+                o.root.span().start,
+            )
+        });
         let index = Index::build(objects, options.clone());
         let rule_findings: Vec<Vec<Finding>> = registry::ALL
             .par_iter()
@@ -184,19 +211,61 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         for (r, &f) in rank.iter().enumerate() {
             pos[f] = r;
         }
+        let keys: Vec<String> = objects[..real].iter().map(|o| key_text(&key(o))).collect();
         let per_world: Vec<Vec<Finding>> = worlds
             .worlds
             .iter()
             .map(|w| {
                 let members: Vec<Object<'_, '_>> = objects
                     .iter()
-                    .filter(|o| w.contains(o.root.file().0 as usize))
-                    .copied()
+                    .zip(&member_of)
+                    .filter(|(_, m)| {
+                        let o = &objects[**m];
+                        w.contains_object(o.root.file().0 as usize, &keys[**m])
+                    })
+                    .map(|(o, _)| *o)
                     .collect();
                 lint_world(last_definition_wins(members, &pos))
             })
             .collect();
-        raw.extend(merge_worlds(&worlds, per_world));
+        // Which real object each finding's location lies in, and the worlds holding it.
+        let mut spans: Vec<(usize, u32, u32, usize)> = objects[..real]
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let sp = o.root.span();
+                (o.root.file().0 as usize, sp.start, sp.end, i)
+            })
+            .collect();
+        spans.sort_unstable();
+        let holds = |w: &worlds::World, i: usize| {
+            let o = &objects[i];
+            w.contains_object(o.root.file().0 as usize, &keys[i])
+        };
+        let located = |loc: Location| -> Option<usize> {
+            let (file, at) = (loc.file.0 as usize, loc.span.start);
+            let upto = spans.partition_point(|&(f, s, _, _)| (f, s) <= (file, at));
+            // The innermost (latest starting) object whose span holds the location.
+            spans[..upto]
+                .iter()
+                .rev()
+                .take_while(|&&(f, _, _, _)| f == file)
+                .find(|&&(_, s, e, _)| s <= at && at <= e)
+                .map(|&(_, _, _, i)| i)
+        };
+        let containing = |f: &Finding| -> Vec<usize> {
+            let object = located(f.location);
+            (0..worlds.worlds.len())
+                .filter(|&w| {
+                    let world = &worlds.worlds[w];
+                    match object {
+                        Some(i) => holds(world, i),
+                        None => world.contains(f.location.file.0 as usize),
+                    }
+                })
+                .collect()
+        };
+        raw.extend(merge_worlds(&worlds, per_world, &containing));
     }
 
     for f in &mut raw {
@@ -250,6 +319,16 @@ fn key_text(k: &Key<'_>) -> String {
     } else {
         format!("{kind} {ns}/{name}")
     }
+}
+
+/// FNV-1a over a file's text.
+fn text_hash(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 /// The declared world root (config `sets:`) a path lies under: the shortest prefix of it
@@ -342,7 +421,11 @@ fn last_definition_wins<'d, 's>(
 ///   only if it holds with every alternative; with some, it is undecided and says with which;
 /// - across environments (sibling directories), a violation in one is a violation; when not
 ///   every environment has it, the message names those that do.
-fn merge_worlds(worlds: &worlds::Worlds, per_world: Vec<Vec<Finding>>) -> Vec<Finding> {
+fn merge_worlds(
+    worlds: &worlds::Worlds,
+    per_world: Vec<Vec<Finding>>,
+    containing: &dyn Fn(&Finding) -> Vec<usize>,
+) -> Vec<Finding> {
     type FKey = (&'static str, Location, String);
     let n = worlds.worlds.len();
     let mut order: Vec<FKey> = Vec::new();
@@ -382,10 +465,8 @@ fn merge_worlds(worlds: &worlds::Worlds, per_world: Vec<Vec<Finding>>) -> Vec<Fi
             }
             continue;
         }
-        let file = f.location.file.0 as usize;
-        let containing: Vec<usize> = (0..n)
-            .filter(|&w| worlds.worlds[w].contains(file))
-            .collect();
+        // The worlds holding the object the finding points into.
+        let containing = containing(&f);
         // Suppressions are judged over every world: unused only if unused in all.
         let all_alternatives = f.code == MLN001.code;
         let mut envs: Vec<(&Vec<String>, Vec<usize>)> = Vec::new();

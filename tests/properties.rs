@@ -10,12 +10,24 @@
 //! * every location (and related location) lies inside its file, on character boundaries;
 //! * a finding about an object points into that object's document;
 //! * adding an unrelated object (a ConfigMap in a fresh namespace) never removes a finding.
+//!
+//! Metamorphic properties (catalog §0.4), over the generated sets and over every fixture set
+//! (see "Metamorphic properties" below):
+//! * removing documents never adds an error, unless a removed document is a declared mitigation
+//!   of that rule;
+//! * a copy of a directory in a sibling directory (a second environment), edited or not,
+//!   leaves the original's findings unchanged, and an unedited copy has the same findings;
+//! * renaming or reordering files changes no finding except its path.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use meshlint::finding::Finding;
+use meshlint::finding::{Finding, Location, Outcome, Severity};
 use meshlint::lint::{self, Outcomes, Settings};
+use meshlint::load::files;
 use meshlint::report::{self, Format, Report};
+use meshlint::rules::registry;
 use meshlint::source::{SourceFile, Sources};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -1167,12 +1179,24 @@ fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// A fixed seed, so that CI runs the same cases every time (no flaky runs); set
+/// `PROPTEST_SEED=N` (and `PROPTEST_CASES`) to explore other sets.
+fn seed() -> proptest::test_runner::RngSeed {
+    proptest::test_runner::RngSeed::Fixed(
+        std::env::var("PROPTEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x6d65_7368),
+    )
+}
+
 proptest! {
     // 64 cases keep the suite fast; `PROPTEST_CASES=5000 cargo test --release --test
     // properties` searches longer.
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
         max_shrink_iters: 1000,
+        rng_seed: seed(),
         ..ProptestConfig::default()
     })]
 
@@ -1235,4 +1259,904 @@ fn generated_sets_exercise_the_rules() {
         codes.extend(out.findings.iter().chain(&out.unknown).map(|f| f.code));
     }
     assert!(codes.len() >= 4, "only {codes:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metamorphic properties (catalog §0.4: worlds, open-world references)
+//
+// Over the generated sets and over every fixture set under `fixtures/<CODE>/` (each file alone,
+// each subfolder as a set) plus `fixtures/examples`:
+// * removing documents never adds an error-level violation, unless a removed document is a
+//   declared mitigation of that rule (tests/subsets.rs tries every subset of the fixtures);
+// * copying a directory to a sibling directory (a second environment) leaves the original's
+//   violations unchanged and gives the copy the same ones at its own paths; a copy with one
+//   object edited still leaves the original's violations unchanged;
+// * renaming files (within their directory) or reordering them changes no finding (violation
+//   or unknown) except its path.
+
+/// Rule codes → the `group/Kind`s whose removal may legitimately add that rule's finding.
+fn mitigations(code: &str) -> &'static [&'static str] {
+    meshlint::rules::registry::find(code).map_or(&[], |r| r.mitigations)
+}
+
+/// A set as `(path, text)` pairs.
+type Files = Vec<(String, String)>;
+
+fn sources_of(files: &[(String, String)]) -> Sources {
+    let mut sources = Sources::default();
+    for (path, text) in files {
+        sources.add(SourceFile::new(path.clone(), text.clone()));
+    }
+    sources
+}
+
+/// A generated set's files, under `dir` (which ends with `/`) instead of `set/`.
+fn files_of(set: &Set, dir: &str) -> Files {
+    let (sources, _) = build(set, None);
+    sources
+        .files
+        .into_iter()
+        .map(|f| (f.path.replacen("set/", dir, 1), f.text))
+        .collect()
+}
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The files of a fixture set, as tests/fixtures.rs reads them.
+fn load(path: &Path) -> Files {
+    let found = files::discover(&[path.to_string_lossy().into_owned()], "<stdin>");
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    found
+        .inputs
+        .into_iter()
+        .map(|i| {
+            (
+                i.path.strip_prefix(&root).unwrap_or(&i.path).to_string(),
+                i.text,
+            )
+        })
+        .collect()
+}
+
+/// Every lint set under `fixtures/<CODE>/` (single files and subfolders), then
+/// `fixtures/examples`; with names relative to `fixtures/`.
+fn fixture_sets() -> Vec<(String, Files)> {
+    let root = fixtures_root();
+    let mut sets = Vec::new();
+    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("fixtures/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some()
+        })
+        .collect();
+    rule_dirs.sort();
+    for dir in rule_dirs {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("rule fixture dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_dir()
+                    || p.extension()
+                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            })
+            .collect();
+        entries.sort();
+        sets.extend(entries);
+    }
+    sets.push(root.join("examples"));
+    assert!(sets.len() > 12, "fixtures not found");
+    sets.into_iter()
+        .map(|p| {
+            let name = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, load(&p))
+        })
+        .collect()
+}
+
+/// A fixture set's files under `envs/dev/`: a single file by its name, a folder's files by
+/// their path inside it.
+fn as_env(files: &Files, dev: &str) -> Files {
+    let prefix = common_dir(files);
+    files
+        .iter()
+        .map(|(p, t)| (format!("{dev}{}", &p[prefix.len()..]), t.clone()))
+        .collect()
+}
+
+/// The longest directory prefix (ending with `/`) shared by all paths.
+fn common_dir(files: &Files) -> String {
+    let dir = |p: &str| {
+        p.rfind('/')
+            .map(|i| p[..=i].to_string())
+            .unwrap_or_default()
+    };
+    let mut prefix = dir(&files[0].0);
+    for (p, _) in files {
+        while !p.starts_with(&prefix) {
+            prefix = dir(&prefix[..prefix.len() - 1]);
+        }
+    }
+    prefix
+}
+
+/// splitmix64, for the variations tried on each fixture set.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn shuffled(&mut self, n: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+        v
+    }
+}
+
+// --- Documents ---------------------------------------------------------------------------------
+
+/// A document: the lines between lines that are exactly `---`, holding something other than
+/// blank lines and comments.
+struct Doc {
+    file: usize,
+    lines: std::ops::Range<usize>,
+    /// `group/Kind` from its top-level `apiVersion:` and `kind:` (core group as `/Kind`).
+    group_kind: String,
+    /// `group/Kind namespace/name` as far as a tiny scan finds them: two documents of one file
+    /// with the same identity are one object (the later wins), removed together.
+    identity: String,
+}
+
+struct Split {
+    paths: Vec<String>,
+    lines: Vec<Vec<String>>,
+    docs: Vec<Doc>,
+}
+
+fn split(files: &Files) -> Split {
+    let mut out = Split {
+        paths: Vec::new(),
+        lines: Vec::new(),
+        docs: Vec::new(),
+    };
+    for (fi, (path, text)) in files.iter().enumerate() {
+        let lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
+        let mut start = 0;
+        for i in 0..=lines.len() {
+            if i == lines.len() || lines[i].trim_end_matches(['\n', '\r']) == "---" {
+                let body = &lines[start..i];
+                let content = body.iter().any(|l| {
+                    let t = l.trim();
+                    !t.is_empty() && !t.starts_with('#')
+                });
+                if content {
+                    out.docs.push(Doc {
+                        file: fi,
+                        lines: start..i,
+                        group_kind: group_kind(body),
+                        identity: format!(
+                            "{} {}/{}",
+                            group_kind(body),
+                            metadata_field(body, "namespace"),
+                            metadata_field(body, "name")
+                        ),
+                    });
+                }
+                start = i + 1;
+            }
+        }
+        out.paths.push(path.clone());
+        out.lines.push(lines);
+    }
+    out
+}
+
+/// `group/Kind` from a tiny scan of top-level `apiVersion:` / `kind:` lines (JSON: the first
+/// `"apiVersion"` / `"kind"`).
+fn group_kind(body: &[String]) -> String {
+    let top = |key: &str| -> String {
+        let yaml = body.iter().find_map(|l| {
+            let v = l.strip_prefix(key)?.strip_prefix(':')?;
+            let v = v.split(" #").next().unwrap_or("").trim();
+            Some(v.trim_matches(|c| c == '"' || c == '\'').to_string())
+        });
+        let json = || {
+            let pat = format!("\"{key}\"");
+            body.iter().find_map(|l| {
+                let rest = &l[l.find(&pat)? + pat.len()..];
+                let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+                let rest = rest.strip_prefix('"')?;
+                Some(rest[..rest.find('"')?].to_string())
+            })
+        };
+        yaml.or_else(json).unwrap_or_default()
+    };
+    let api = top("apiVersion");
+    let group = api.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    format!("{group}/{}", top("kind"))
+}
+
+/// `metadata.<key>` from a tiny scan: block style (`metadata:` then `  key: v`), flow style
+/// (`metadata: {key: v, …}`) or JSON (the first `"key": "v"`); empty when not found.
+fn metadata_field(body: &[String], key: &str) -> String {
+    let clean = |v: &str| {
+        let v = v.split(" #").next().unwrap_or("").trim();
+        v.trim_matches(|c| c == '"' || c == '\'').to_string()
+    };
+    let pat = format!("{key}:");
+    let mut in_meta = false;
+    for l in body {
+        let l = l.trim_end_matches(['\n', '\r']);
+        if let Some(rest) = l.strip_prefix("metadata:") {
+            if rest.trim().is_empty() {
+                in_meta = true;
+                continue;
+            }
+            // Flow style: the first `key:` that starts an entry.
+            let inner = rest.trim().trim_start_matches('{').trim_end_matches('}');
+            return inner
+                .split(',')
+                .find_map(|e| e.trim().strip_prefix(&pat).map(clean))
+                .unwrap_or_default();
+        } else if in_meta {
+            if !l.starts_with([' ', '\t']) && !l.trim().is_empty() {
+                break;
+            }
+            let indent = l.len() - l.trim_start().len();
+            if indent <= 2
+                && let Some(v) = l.trim_start().strip_prefix(&pat)
+            {
+                return clean(v);
+            }
+        }
+    }
+    let json = format!("\"{key}\"");
+    body.iter()
+        .find_map(|l| {
+            let rest = &l[l.find(&json)? + json.len()..];
+            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .unwrap_or_default()
+}
+
+impl Split {
+    /// The files with the documents where `keep` is false replaced by empty lines (so that the
+    /// others keep their lines and columns).
+    fn files(&self, keep: &[bool]) -> Files {
+        let mut lines = self.lines.clone();
+        for (d, _) in self.docs.iter().zip(keep).filter(|(_, k)| !**k) {
+            for l in &mut lines[d.file][d.lines.clone()] {
+                let end = l.len() - l.trim_end_matches(['\n', '\r']).len();
+                *l = l[l.len() - end..].to_string();
+            }
+        }
+        self.paths
+            .iter()
+            .cloned()
+            .zip(lines.into_iter().map(|l| l.concat()))
+            .collect()
+    }
+
+    fn describe(&self, i: usize) -> String {
+        let d = &self.docs[i];
+        format!(
+            "{} at {}:{}",
+            d.group_kind,
+            self.paths[d.file],
+            d.lines.start + 1
+        )
+    }
+}
+
+// --- Finding keys ------------------------------------------------------------------------------
+
+fn position(sources: &Sources, loc: Location) -> (String, u32, u32) {
+    let file = sources.get(loc.file);
+    let lc = file.line_col(loc.span.start);
+    (file.path.clone(), lc.line, lc.column)
+}
+
+/// Error-level violations as (code, path, line, column), with their messages.
+fn errors(files: &Files) -> BTreeMap<(&'static str, String, u32, u32), String> {
+    let sources = sources_of(files);
+    lint::run(&sources, &Settings::default())
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.outcome == Outcome::Violation)
+        .map(|f| {
+            let (path, line, col) = position(&sources, f.location);
+            // The help rides along: a near miss says "did you mean" there.
+            (
+                (f.code, path, line, col),
+                format!("{}\n{}", f.message, f.help),
+            )
+        })
+        .collect()
+}
+
+/// A finding as compared by the copy and rename properties.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    code: &'static str,
+    path: String,
+    line: u32,
+    col: u32,
+    outcome: Outcome,
+    severity: Severity,
+    message: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut message: String = self.message.chars().take(600).collect();
+        if message.len() < self.message.len() {
+            message.push('…');
+        }
+        let unknown = if self.outcome == Outcome::Unknown {
+            " (unknown)"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "{}{unknown} at {}:{}:{}: {message}",
+            self.code, self.path, self.line, self.col
+        )
+    }
+}
+
+/// Violations (and, with `unknown`, undecided findings), sorted.
+fn keys(files: &Files, unknown: bool) -> Vec<Key> {
+    let sources = sources_of(files);
+    let out = lint::run(&sources, &Settings::default());
+    let undecided = if unknown { &out.unknown[..] } else { &[] };
+    let mut keys: Vec<Key> = out
+        .findings
+        .iter()
+        .chain(undecided)
+        .map(|f| {
+            let (path, line, col) = position(&sources, f.location);
+            Key {
+                code: f.code,
+                path,
+                line,
+                col,
+                outcome: f.outcome,
+                severity: f.severity,
+                message: sort_alternatives(&f.message),
+            }
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `-` lines for keys only in `want`, `+` lines for keys only in `got` (as multisets).
+fn diff(want: &[Key], got: &[Key]) -> Vec<String> {
+    let mut count: BTreeMap<&Key, i32> = BTreeMap::new();
+    for k in want {
+        *count.entry(k).or_default() -= 1;
+    }
+    for k in got {
+        *count.entry(k).or_default() += 1;
+    }
+    count
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(k, n)| format!("{}{k}", if n > 0 { "+" } else { "-" }))
+        .collect()
+}
+
+// --- The properties ----------------------------------------------------------------------------
+
+/// (a) Removing the documents where `remove` is true adds no error-level violation, except one
+/// of a rule that declares a removed document's kind a mitigation.
+fn check_removal(files: &Files, remove: &[bool]) -> Result<(), Vec<String>> {
+    let split = split(files);
+    let mut keep: Vec<bool> = (0..split.docs.len())
+        .map(|i| !remove.get(i).copied().unwrap_or(false))
+        .collect();
+    // Removing one definition of an object that its file defines twice would expose the other
+    // (the later one wins), and removing one of two alternative definitions in different
+    // files chooses the other (an edit, not a removal): remove the object, that is all of
+    // its definitions.
+    for i in 0..keep.len() {
+        if !keep[i] {
+            for (j, d) in split.docs.iter().enumerate() {
+                if d.identity == split.docs[i].identity {
+                    keep[j] = false;
+                }
+            }
+        }
+    }
+    if !keep.contains(&false) {
+        return Ok(());
+    }
+    let removed: Vec<usize> = (0..keep.len()).filter(|&i| !keep[i]).collect();
+    let kinds: BTreeSet<&str> = removed
+        .iter()
+        .map(|&i| split.docs[i].group_kind.as_str())
+        .collect();
+    let whole = errors(&split.files(&vec![true; keep.len()]));
+    let part = errors(&split.files(&keep));
+    // Catalog §0.4 case 2: when the removed documents include the very object a reference
+    // names, and what remains is a near miss of it (a typo, the same name in another
+    // namespace), the error is the policy's own claim about the smaller set, not a defect.
+    let targets: Vec<String> = removed
+        .iter()
+        .map(|&i| {
+            let d = &split.docs[i];
+            let (gk, nsname) = d.identity.split_once(' ').unwrap_or(("", ""));
+            let kind = gk.rsplit('/').next().unwrap_or(gk);
+            let nsname = match nsname.strip_prefix('/') {
+                Some(name) => format!("default/{name}"),
+                None => nsname.to_string(),
+            };
+            format!("{kind} {nsname}")
+        })
+        .collect();
+    let names = |message: &str, t: &str| {
+        message.match_indices(t).any(|(i, _)| {
+            message[i + t.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        })
+    };
+    // The same holds when a removed document was a reference that made the near miss
+    // ineligible (a hint never names an object another working reference uses, §0.4):
+    // without that reference, the sibling becomes the near miss.
+    let removed_referrer = kinds.iter().any(|k| {
+        matches!(
+            *k,
+            "networking.istio.io/VirtualService"
+                | "networking.istio.io/Gateway"
+                | "networking.k8s.io/Ingress"
+        )
+    });
+    let near_miss_of_removed = |message: &str| {
+        (message.contains("(the set has `") || message.contains("did you mean"))
+            && (removed_referrer || targets.iter().any(|t| names(message, t)))
+    };
+    let added: Vec<String> = part
+        .into_iter()
+        .filter(|(k, message)| {
+            !whole.contains_key(k)
+                && !mitigations(k.0).iter().any(|m| kinds.contains(m))
+                && !near_miss_of_removed(message)
+        })
+        .map(|((code, path, line, col), message)| {
+            let message: String = message.chars().take(400).collect();
+            format!("+{code} at {path}:{line}:{col}: {message}")
+        })
+        .collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    let removed: Vec<String> = removed.iter().map(|&i| split.describe(i)).collect();
+    let mut out = vec![format!("removing [{}]", removed.join("; "))];
+    out.extend(added);
+    Err(out)
+}
+
+/// Edit sites in a copy: (file, line, what to change). A port-like number, or a label-like
+/// value.
+fn edit_sites(files: &Files) -> Vec<(usize, usize)> {
+    let mut sites = Vec::new();
+    for (fi, (_, text)) in files.iter().enumerate() {
+        for (li, line) in text.split_inclusive('\n').enumerate() {
+            if edit_line(line).is_some() {
+                sites.push((fi, li));
+            }
+        }
+    }
+    sites
+}
+
+/// The line with its first port number (`port`, `number`, `containerPort`, `targetPort`) moved
+/// by one, or else its first `app`/`istio`/`version` label value changed.
+fn edit_line(line: &str) -> Option<String> {
+    for key in ["port: ", "number: ", "containerPort: ", "targetPort: "] {
+        let Some(i) = line.find(key) else { continue };
+        let before = &line[..i];
+        if before.ends_with(|c: char| c.is_ascii_alphanumeric()) && key == "port: " {
+            continue; // e.g. `targetPort: ` handled by its own key
+        }
+        let rest = &line[i + key.len()..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 || digits > 5 {
+            continue;
+        }
+        let n: u32 = rest[..digits].parse().ok()?;
+        let m = if n >= 65535 { n - 1 } else { n + 1 };
+        return Some(format!("{before}{key}{m}{}", &rest[digits..]));
+    }
+    for key in ["app: ", "istio: ", "version: "] {
+        let Some(i) = line.find(key) else { continue };
+        let before = &line[..i];
+        if before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            continue;
+        }
+        let rest = &line[i + key.len()..];
+        let len = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                .len();
+        if len == 0 || !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        return Some(format!("{before}{key}{}-x{}", &rest[..len], &rest[len..]));
+    }
+    None
+}
+
+/// (b) `dev` (files under `envs/dev/`) copied to `envs/prod/`: the original keeps its
+/// violations, and the copy gets the same ones; with `edit`, one line of the copy is edited
+/// (see [`edit_line`]) and only the original is compared.
+fn check_copy(dev: &Files, edit: Option<usize>) -> Result<(), Vec<String>> {
+    let before = keys(dev, false);
+    let mut prod: Files = dev
+        .iter()
+        .map(|(p, t)| (p.replacen("envs/dev/", "envs/prod/", 1), t.clone()))
+        .collect();
+    let mut edited = None;
+    let sites = edit_sites(&prod);
+    if let Some(e) = edit
+        && !sites.is_empty()
+    {
+        let (fi, li) = sites[e % sites.len()];
+        let mut lines: Vec<String> = prod[fi].1.split_inclusive('\n').map(String::from).collect();
+        let old = lines[li].clone();
+        lines[li] = edit_line(&old).expect("an edit site");
+        prod[fi].1 = lines.concat();
+        edited = Some(format!(
+            "a copy in envs/prod/ with {}:{} edited: {:?} → {:?}",
+            prod[fi].0,
+            li + 1,
+            old.trim(),
+            lines[li].trim()
+        ));
+    }
+    let both: Files = dev.iter().cloned().chain(prod.iter().cloned()).collect();
+    let after = keys(&both, false);
+    let (orig, copy): (Vec<Key>, Vec<Key>) = after
+        .into_iter()
+        .partition(|k| k.path.starts_with("envs/dev/"));
+    let mut out = diff(&before, &orig);
+    if edited.is_none() {
+        let mut want: Vec<Key> = before
+            .iter()
+            .map(|k| Key {
+                path: k.path.replacen("envs/dev/", "envs/prod/", 1),
+                message: k.message.replace("envs/dev/", "envs/prod/"),
+                ..k.clone()
+            })
+            .collect();
+        want.sort();
+        out.extend(diff(&want, &copy).into_iter().map(|l| format!("copy: {l}")));
+    }
+    if out.is_empty() {
+        return Ok(());
+    }
+    let what = edited.unwrap_or_else(|| "a plain copy in envs/prod/".to_string());
+    out.insert(0, format!("adding {what}"));
+    Err(out)
+}
+
+/// The engine names alternatives by path, in path order: after a rename the same lists come
+/// in another order. Sorts the items of each `(only with the alternative A, B, not with C, D:`
+/// note so that only their names are compared.
+fn sort_alternatives(s: &str) -> String {
+    const HEAD: &str = "(only with the alternative ";
+    const TAIL: &str = ": undecided until one of them is chosen)";
+    let (Some(a), Some(b)) = (s.find(HEAD), s.find(TAIL)) else {
+        return s.to_string();
+    };
+    if b < a {
+        return s.to_string();
+    }
+    let inner = &s[a + HEAD.len()..b];
+    let Some((with, without)) = inner.split_once(", not with ") else {
+        return s.to_string();
+    };
+    let sorted = |list: &str| {
+        let mut v: Vec<&str> = list.split(", ").collect();
+        v.sort_unstable();
+        v.join(", ")
+    };
+    format!(
+        "{}{HEAD}{}, not with {}{}",
+        &s[..a],
+        sorted(with),
+        sorted(without),
+        &s[b..]
+    )
+}
+
+/// (c) Files renamed within their directories (to `renamed-<names[i]>.<ext>`) and reordered
+/// (`order`): every finding, violation or unknown, is the same at its new path.
+fn check_rename(files: &Files, names: &[usize], order: &[usize]) -> Result<(), Vec<String>> {
+    let renamed: Vec<String> = files
+        .iter()
+        .zip(names)
+        .map(|((p, _), n)| {
+            let (dir, base) = p.rsplit_once('/').unwrap_or(("", p));
+            let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("yaml");
+            let dir = if dir.is_empty() && p.starts_with('/') {
+                "/"
+            } else {
+                dir
+            };
+            if dir.is_empty() {
+                format!("renamed-{n:02}.{ext}")
+            } else if dir.ends_with('/') {
+                format!("{dir}renamed-{n:02}.{ext}")
+            } else {
+                format!("{dir}/renamed-{n:02}.{ext}")
+            }
+        })
+        .collect();
+    let map = |s: &str| -> String {
+        // Old paths to placeholders first, so that no replacement hits another's result.
+        let mut idx: Vec<usize> = (0..files.len()).collect();
+        idx.sort_by_key(|&i| std::cmp::Reverse(files[i].0.len()));
+        let mut s = s.to_string();
+        for &i in &idx {
+            s = s.replace(&files[i].0, &format!("\u{0}{i}\u{0}"));
+        }
+        for (i, new) in renamed.iter().enumerate() {
+            s = s.replace(&format!("\u{0}{i}\u{0}"), new);
+        }
+        sort_alternatives(&s)
+    };
+    let mut want: Vec<Key> = keys(files, true)
+        .into_iter()
+        .map(|k| Key {
+            path: map(&k.path),
+            message: map(&k.message),
+            ..k
+        })
+        .collect();
+    want.sort();
+    let moved: Files = order
+        .iter()
+        .map(|&i| (renamed[i].clone(), files[i].1.clone()))
+        .collect();
+    let got = keys(&moved, true);
+    let out = diff(&want, &got);
+    if out.is_empty() {
+        return Ok(());
+    }
+    let mut head = vec![format!(
+        "renaming {} and linting in the order {:?}",
+        files
+            .iter()
+            .zip(&renamed)
+            .map(|((o, _), n)| format!("{o} → {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        order
+    )];
+    head.extend(out);
+    Err(head)
+}
+
+/// Runs `check` on every fixture set and fails with a summary of at most ~30 lines.
+fn over_fixtures(what: &str, check: impl Fn(&Files, &mut Rng) -> Result<(), Vec<String>>) {
+    let mut failures: Vec<(String, Vec<String>)> = Vec::new();
+    let sets = fixture_sets();
+    let total = sets.len();
+    for (i, (name, files)) in sets.into_iter().enumerate() {
+        let mut rng = Rng(0x6d65_7368 ^ (i as u64).wrapping_mul(0x1000_0000_01b3));
+        if let Err(lines) = check(&files, &mut rng) {
+            failures.push((name, lines));
+        }
+    }
+    if failures.is_empty() {
+        return;
+    }
+    let mut by_code: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, lines) in &failures {
+        let codes: BTreeSet<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let l = l.strip_prefix("copy: ").unwrap_or(l);
+                let l = l.strip_prefix(['+', '-'])?;
+                Some(l.split([' ', '(']).next()?.to_string())
+            })
+            .collect();
+        for c in codes {
+            *by_code.entry(c).or_default() += 1;
+        }
+    }
+    let mut report = format!(
+        "{what}: {} of {total} fixture sets fail; sets by rule: {}\n",
+        failures.len(),
+        by_code
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // At most ~30 lines: each failing set with its first two differences.
+    let mut printed = 0;
+    for (name, lines) in &failures {
+        if printed >= 30 {
+            report.push_str("… and more sets\n");
+            break;
+        }
+        report.push_str(&format!("{name}: {}\n", lines[0]));
+        for l in lines.iter().skip(1).take(2) {
+            report.push_str(&format!("    {l}\n"));
+        }
+        if lines.len() > 3 {
+            report.push_str(&format!("    … and {} more\n", lines.len() - 3));
+        }
+        printed += lines.len().min(4);
+    }
+    panic!("\n{report}");
+}
+
+#[test]
+fn fixtures_removing_documents_never_adds_an_error() {
+    over_fixtures("removing documents", |files, rng| {
+        let n = split(files).docs.len();
+        for _ in 0..4 {
+            let p = [25u64, 50, 75][rng.below(3)];
+            let mut remove: Vec<bool> = (0..n).map(|_| rng.next() % 100 < p).collect();
+            let Err(mut lines) = check_removal(files, &remove) else {
+                continue;
+            };
+            // Shrink: put documents back while the removal still adds an error.
+            for i in 0..n {
+                if remove[i] {
+                    remove[i] = false;
+                    match check_removal(files, &remove) {
+                        Err(l) => lines = l,
+                        Ok(()) => remove[i] = true,
+                    }
+                }
+            }
+            return Err(lines);
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn fixtures_copied_to_a_second_environment_keep_their_findings() {
+    over_fixtures("copying to a sibling environment", |files, rng| {
+        let dev = as_env(files, "envs/dev/");
+        check_copy(&dev, None)?;
+        let sites = edit_sites(&dev).len();
+        for _ in 0..2.min(sites) {
+            check_copy(&dev, Some(rng.below(sites)))?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn fixtures_renamed_or_reordered_keep_their_findings() {
+    over_fixtures("renaming and reordering", |files, rng| {
+        for _ in 0..2 {
+            let names = rng.shuffled(files.len());
+            let order = rng.shuffled(files.len());
+            check_rename(files, &names, &order)?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn metamorphic_helpers_work() {
+    let files: Files = vec![
+        ("fx/R/set/a.yaml".into(), "a: 1\n".into()),
+        ("fx/R/set/sub/b.yaml".into(), "b: 1\n".into()),
+    ];
+    assert_eq!(common_dir(&files), "fx/R/set/");
+    assert_eq!(as_env(&files, "envs/dev/")[1].0, "envs/dev/sub/b.yaml");
+    assert_eq!(common_dir(&files[..1].to_vec()), "fx/R/set/");
+    assert_eq!(
+        edit_line("  - containerPort: 8080\n").as_deref(),
+        Some("  - containerPort: 8081\n")
+    );
+    assert_eq!(
+        edit_line("  - {port: 80, targetPort: 8080}\r\n").as_deref(),
+        Some("  - {port: 81, targetPort: 8080}\r\n")
+    );
+    assert_eq!(
+        edit_line("    istio: ingressgateway # gw\n").as_deref(),
+        Some("    istio: ingressgateway-x # gw\n")
+    );
+    assert_eq!(edit_line("  name: http\n"), None);
+    let s = split(&vec![(
+        "a.yaml".into(),
+        "# c\n---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  \
+         namespace: istio-system\n  labels:\n    name: no\n---\napiVersion: v1\nkind: ConfigMap\n\
+         metadata: {name: cm, namespace: x, labels: {a: b}}\n"
+            .into(),
+    )]);
+    let kinds: Vec<&str> = s.docs.iter().map(|d| d.identity.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "networking.istio.io/Gateway istio-system/gw",
+            "/ConfigMap x/cm"
+        ]
+    );
+    assert_eq!(
+        s.files(&[false, true])[0].1,
+        "# c\n---\n\n\n\n\n\n\n\n---\napiVersion: v1\nkind: ConfigMap\n\
+         metadata: {name: cm, namespace: x, labels: {a: b}}\n"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+        max_shrink_iters: 500,
+        rng_seed: seed(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn removing_generated_documents_never_adds_an_error(
+        set in manifest_set(),
+        remove in proptest::collection::vec(any::<bool>(), 32),
+    ) {
+        let files = files_of(&set, "set/");
+        if let Err(lines) = check_removal(&files, &remove) {
+            prop_assert!(false, "{}\n{}", lines.join("\n"), dump(&files));
+        }
+    }
+
+    #[test]
+    fn generated_sets_copied_to_a_second_environment_keep_their_findings(
+        set in manifest_set(),
+        edit in proptest::option::of(any::<usize>()),
+    ) {
+        let dev = files_of(&set, "envs/dev/");
+        if let Err(lines) = check_copy(&dev, edit) {
+            prop_assert!(false, "{}\n{}", lines.join("\n"), dump(&dev));
+        }
+    }
+
+    #[test]
+    fn renaming_or_reordering_generated_files_keeps_their_findings(
+        (set, names, order) in manifest_set().prop_flat_map(|set| {
+            let n = set.files.len();
+            let ids: Vec<usize> = (0..n).collect();
+            (Just(set), Just(ids.clone()).prop_shuffle(), Just(ids).prop_shuffle())
+        }),
+    ) {
+        let files = files_of(&set, "set/");
+        if let Err(lines) = check_rename(&files, &names, &order) {
+            prop_assert!(false, "{}\n{}", lines.join("\n"), dump(&files));
+        }
+    }
+}
+
+fn dump(files: &Files) -> String {
+    files.iter().map(|(p, t)| format!("# {p}\n{t}")).collect()
 }

@@ -116,6 +116,7 @@ pub struct Index<'d, 's> {
     /// copy, not one per rule).
     host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
     mesh_namespaces: std::sync::OnceLock<Option<HashSet<String>>>,
+    referenced: std::sync::OnceLock<HashSet<ObjId>>,
     routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 
@@ -144,6 +145,7 @@ impl<'d, 's> Index<'d, 's> {
             mesh: MeshConfig::default(),
             host_table: std::sync::OnceLock::new(),
             mesh_namespaces: std::sync::OnceLock::new(),
+            referenced: std::sync::OnceLock::new(),
             routes: std::sync::OnceLock::new(),
             objects,
         };
@@ -448,8 +450,8 @@ pub(crate) fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     // Optimal string alignment: a swap of two neighbours (`wbe` for `web`) is one edit.
     let w = b.len() + 1;
     let mut d = vec![0usize; (a.len() + 1) * w];
-    for j in 0..=b.len() {
-        d[j] = j;
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
     }
     for i in 1..=a.len() {
         d[i * w] = i;

@@ -43,6 +43,20 @@ impl<'d, 's> Index<'d, 's> {
 
     /// Resolves a name reference under the reference policy.
     pub fn resolve(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Resolved<ObjId> {
+        self.resolve_ref(group, kind, namespace, name, false)
+    }
+
+    /// [`Index::resolve`] for a reference that may name its namespace explicitly
+    /// (`istio-system/web`): then the same name in another namespace is no near miss, since
+    /// the author chose the namespace; only a typo of the name is.
+    pub fn resolve_ref(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        explicit_namespace: bool,
+    ) -> Resolved<ObjId> {
         if let Some(id) = self.get(group, kind, namespace, name) {
             return Resolved::Found(id);
         }
@@ -54,7 +68,36 @@ impl<'d, 's> Index<'d, 's> {
         if self.is_external(kind, ns, name) {
             return Resolved::External;
         }
-        self.missing(self.near_miss(group, kind, ns, name))
+        let near = if explicit_namespace {
+            self.typo_near_miss(group, kind, ns, name)
+        } else {
+            self.near_miss(group, kind, ns, name)
+        };
+        self.missing(near)
+    }
+
+    /// The closest name in the same namespace that a typo explains, as `namespace/name`.
+    pub fn typo_near_miss(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<String> {
+        self.of_kind(group, kind)
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|&id| &self.objects[id])
+            .filter(|o| o.namespace == namespace)
+            .filter_map(|o| Some((typo_distance(name, o.name)?, o.namespace, o.name)))
+            .min()
+            .map(|(_, ns, n)| {
+                if ns.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{ns}/{n}")
+                }
+            })
     }
 
     /// The near miss of a missing `group/kind` `namespace/name`: the same name in another
@@ -79,7 +122,9 @@ impl<'d, 's> Index<'d, 's> {
         let mut best: Option<(usize, &str, &str)> = None;
         for &id in ids.iter().take(MAX_CANDIDATES) {
             let o = &self.objects[id];
-            if o.name == name && o.namespace != namespace {
+            // The same name in another namespace, unless a working reference already uses
+            // that object for something else (then it is a sibling, not the target).
+            if o.name == name && o.namespace != namespace && !self.referenced(id) {
                 if other_ns.is_none_or(|(ns, _)| o.namespace < ns) {
                     other_ns = Some((o.namespace, o.name));
                 }
@@ -100,12 +145,66 @@ impl<'d, 's> Index<'d, 's> {
             .or_else(|| best.map(|(_, ns, n)| show(ns, n)))
     }
 
+    /// True if a working reference of the set already points at object `id`: a
+    /// VirtualService's `gateways` entry, route destination host or an Ingress backend that
+    /// resolves to it. Built once.
+    pub fn referenced(&self, id: ObjId) -> bool {
+        self.referenced
+            .get_or_init(|| {
+                let mut set = std::collections::HashSet::new();
+                for vs in &self.virtual_services {
+                    let ns = vs.obj.namespace;
+                    let mut gateways: Vec<(&str, &str)> = vs
+                        .gateways
+                        .iter()
+                        .filter_map(|(g, _)| super::gateway_ref(ns, g))
+                        .collect();
+                    for d in super::vsroutes::destinations(vs) {
+                        gateways.extend(d.binding.gateways.iter().copied());
+                    }
+                    for (gns, gname) in gateways {
+                        if let Some(id) =
+                            self.get(crate::model::istio::GROUP, "Gateway", gns, gname)
+                        {
+                            set.insert(id);
+                        }
+                    }
+                    for d in super::vsroutes::destinations(vs) {
+                        if let super::Host::Service(s) = self.resolve_host(d.host, ns)
+                            && let Some(id) = self.services.get(s).map(|svc| svc.obj)
+                            && let Some(id) = self.get(id.group, id.kind, id.namespace, id.name)
+                        {
+                            set.insert(id);
+                        }
+                    }
+                }
+                for b in &self.lb_backends {
+                    if let Some(&s) = b.service.found()
+                        && let Some(svc) = self.services.get(s)
+                        && let Some(id) =
+                            self.get(svc.obj.group, svc.obj.kind, svc.obj.namespace, svc.obj.name)
+                    {
+                        set.insert(id);
+                    }
+                }
+                set
+            })
+            .contains(&id)
+    }
+
     /// A pod template among `candidates` whose labels differ from `selector` in exactly one
     /// pair, by a typo in its key or its value: the workload the selector was meant for.
+    ///
+    /// `taken(t)` says that template `t` may only be named on strong evidence: another,
+    /// working reference already relies on it (a Gateway that selects it), or it is far from
+    /// the referrer (another namespace). Such a template is a near miss only by a typo, never
+    /// by the weaker evidence of a label convention or an abbreviated key: the hint must not
+    /// propose a target that is in use for something else.
     pub fn selector_near_miss(
         &self,
         selector: &[(&str, &str)],
         candidates: impl IntoIterator<Item = usize>,
+        taken: &dyn Fn(usize) -> bool,
     ) -> Option<SelectorMiss> {
         if selector.is_empty() {
             return None;
@@ -119,14 +218,15 @@ impl<'d, 's> Index<'d, 's> {
             let (Some(&(k, v)), None) = (unmatched.next(), unmatched.next()) else {
                 continue;
             };
+            let weak_ok = !taken(t);
             let found = tpl.labels.iter().find_map(|&(lk, lv)| {
                 if lk == k {
                     typo_distance(v, lv)
-                        .or_else(|| gateway_alias(v, lv).then_some(3))
+                        .or_else(|| (weak_ok && gateway_alias(v, lv)).then_some(3))
                         .map(|d| (d, lk, lv))
                 } else if lv == v && !v.is_empty() {
                     typo_distance(k, lk)
-                        .or_else(|| abbreviated_key(k, lk).then_some(3))
+                        .or_else(|| (weak_ok && abbreviated_key(k, lk)).then_some(3))
                         .map(|d| (d, lk, lv))
                 } else {
                     None
@@ -248,7 +348,7 @@ mod tests {
     #[test]
     fn typos_are_near_misses() {
         assert_eq!(typo_distance("sample-gatway", "sample-gateway"), Some(1));
-        assert_eq!(typo_distance("reveiws", "reviews"), Some(2));
+        assert_eq!(typo_distance("reveiws", "reviews"), Some(1));
         assert_eq!(typo_distance("ingressgatewy", "ingressgateway"), Some(1));
     }
 

@@ -50,6 +50,11 @@ pub enum SplitKind {
 pub struct World {
     /// `files[i]` is true when file `i` belongs to this world.
     pub files: Vec<bool>,
+    /// Definitions left out although their file belongs: `(file, key)` of objects that an
+    /// alternative file of this world defines instead. An alternative file is excluded object
+    /// by object, so that its other objects stay shared (removing the conflicting document
+    /// then changes nothing else).
+    pub excluded: BTreeSet<(usize, String)>,
     /// The directory-split choices that made this world (`envs/prod`), in split order: worlds
     /// with the same `env` differ only by alternatives.
     pub env: Vec<String>,
@@ -60,6 +65,12 @@ pub struct World {
 impl World {
     pub fn contains(&self, file: usize) -> bool {
         self.files.get(file).copied().unwrap_or(false)
+    }
+
+    /// True if the definition of `key` in `file` belongs to this world.
+    pub fn contains_object(&self, file: usize, key: &str) -> bool {
+        self.contains(file)
+            && (self.excluded.is_empty() || !self.excluded.contains(&(file, key.to_string())))
     }
 
     /// A short name for notices: the branches chosen, or `all files`.
@@ -94,6 +105,7 @@ impl Worlds {
         Worlds {
             worlds: vec![World {
                 files: vec![true; files],
+                excluded: BTreeSet::new(),
                 env: Vec::new(),
                 alternatives: Vec::new(),
             }],
@@ -185,6 +197,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
     defs: &[(K, usize)],
     key_text: &dyn Fn(&K) -> String,
     declared: &dyn Fn(&str) -> Option<String>,
+    content: &dyn Fn(usize) -> Option<u64>,
 ) -> Worlds {
     let n = paths.len();
     let normed: Vec<String> = paths.iter().map(|p| norm(p)).collect();
@@ -215,6 +228,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
     let mut pending: Vec<World> = Vec::new();
     let start = World {
         files: vec![true; n],
+        excluded: BTreeSet::new(),
         env: Vec::new(),
         alternatives: Vec::new(),
     };
@@ -227,6 +241,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                 .collect();
             pending.push(World {
                 files,
+                excluded: BTreeSet::new(),
                 env: vec![(*root).clone()],
                 alternatives: Vec::new(),
             });
@@ -256,7 +271,12 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
         let mut conflict_keys: Vec<(&K, Vec<usize>)> = files_of
             .iter()
             .filter_map(|(k, fs)| {
-                let inside: Vec<usize> = fs.iter().copied().filter(|&f| w.files[f]).collect();
+                let text = key_text(k);
+                let inside: Vec<usize> = fs
+                    .iter()
+                    .copied()
+                    .filter(|&f| w.files[f] && !w.excluded.contains(&(f, text.clone())))
+                    .collect();
                 (inside.len() > 1).then_some((*k, inside))
             })
             .collect();
@@ -317,6 +337,8 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
             classes: Vec<Vec<Branch>>,
             all: Vec<Branch>,
             kind: SplitKind,
+            /// The keys defined in more than one branch of this split.
+            keys: BTreeSet<String>,
         }
         let mut splits: Vec<Split> = Vec::new();
         for d in outer {
@@ -371,10 +393,18 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
             // change the worlds), then by path.
             let mut order: Vec<Branch> = nodes.iter().cloned().collect();
             let degree = |b: &Branch| nodes.iter().filter(|o| adjacent(b, o)).count();
+            // A branch's content, independent of its file names: the sorted hashes of its
+            // files' text (of the keys they define when no text hash is given).
             let signature = |b: &Branch| {
-                fnv((0..n)
+                let mut hashes: Vec<u64> = (0..n)
                     .filter(|&f| w.files[f] && b.holds(&normed[f]))
-                    .flat_map(|f| keys_of_file[f].iter().map(String::as_str)))
+                    .map(|f| {
+                        content(f)
+                            .unwrap_or_else(|| fnv(keys_of_file[f].iter().map(String::as_str)))
+                    })
+                    .collect();
+                hashes.sort_unstable();
+                hashes
             };
             order.sort_by_cached_key(|b| (std::cmp::Reverse(degree(b)), signature(b), b.clone()));
             let mut colour: Vec<(Branch, usize)> = Vec::new();
@@ -439,6 +469,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                 classes,
                 all: order,
                 kind,
+                keys: conflicts.iter().map(|(_, k)| k.clone()).collect(),
             });
         }
         let k = splits.iter().map(|s| s.classes.len()).max().unwrap_or(1);
@@ -456,9 +487,17 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                     continue;
                 };
                 for b in s.all.iter().filter(|b| !class.contains(b)) {
-                    for (member, path) in child.files.iter_mut().zip(&normed) {
-                        if *member && b.holds(path) {
-                            *member = false;
+                    for (f, path) in normed.iter().enumerate() {
+                        if !child.files[f] || !b.holds(path) {
+                            continue;
+                        }
+                        match s.kind {
+                            SplitKind::Directory => child.files[f] = false,
+                            SplitKind::Alternative => {
+                                for key in keys_of_file[f].iter().filter(|k| s.keys.contains(*k)) {
+                                    child.excluded.insert((f, key.clone()));
+                                }
+                            }
                         }
                     }
                 }
@@ -483,7 +522,12 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
     }
     // Deterministic order, independent of the processing order.
     done.sort_by(|a, b| {
-        (&a.env, &a.alternatives, &a.files).cmp(&(&b.env, &b.alternatives, &b.files))
+        (&a.env, &a.alternatives, &a.files, &a.excluded).cmp(&(
+            &b.env,
+            &b.alternatives,
+            &b.files,
+            &b.excluded,
+        ))
     });
     done.dedup();
     Worlds {
@@ -500,13 +544,17 @@ mod tests {
     fn run(paths: &[&str], defs: &[(&str, usize)]) -> Worlds {
         let paths: Vec<String> = paths.iter().map(|s| s.to_string()).collect();
         let defs: Vec<(String, usize)> = defs.iter().map(|(k, f)| (k.to_string(), *f)).collect();
-        partition(&paths, &defs, &|k: &String| k.clone(), &|_| None)
+        partition(&paths, &defs, &|k: &String| k.clone(), &|_| None, &|_| None)
     }
 
     fn members(w: &Worlds) -> Vec<Vec<usize>> {
         w.worlds
             .iter()
-            .map(|w| (0..w.files.len()).filter(|&f| w.files[f]).collect())
+            .map(|w| {
+                (0..w.files.len())
+                    .filter(|&f| w.files[f] && !w.excluded.iter().any(|(e, _)| *e == f))
+                    .collect()
+            })
             .collect()
     }
 
@@ -594,6 +642,24 @@ mod tests {
     }
 
     #[test]
+    fn an_alternative_file_is_excluded_object_by_object() {
+        // a.yaml and b.yaml both define `vs`; b.yaml also holds `extra`, which no other
+        // file defines: it stays in every world.
+        let w = run(
+            &["n/a.yaml", "n/b.yaml"],
+            &[("vs", 0), ("vs", 1), ("extra", 1)],
+        );
+        assert_eq!(w.worlds.len(), 2);
+        for world in &w.worlds {
+            assert!(world.contains_object(1, "extra"));
+            assert_ne!(
+                world.contains_object(0, "vs"),
+                world.contains_object(1, "vs")
+            );
+        }
+    }
+
+    #[test]
     fn renaming_files_keeps_the_partition_shape() {
         let a = run(
             &["n/a.yaml", "n/b.yaml", "n/c.yaml"],
@@ -621,11 +687,17 @@ mod tests {
             ("y".to_string(), 1),
             ("z".to_string(), 2),
         ];
-        let w = partition(&paths, &defs, &|k: &String| k.clone(), &|p: &str| {
-            p.strip_prefix("clusters/")
-                .and_then(|r| r.split('/').next())
-                .map(|c| format!("clusters/{c}"))
-        });
+        let w = partition(
+            &paths,
+            &defs,
+            &|k: &String| k.clone(),
+            &|p: &str| {
+                p.strip_prefix("clusters/")
+                    .and_then(|r| r.split('/').next())
+                    .map(|c| format!("clusters/{c}"))
+            },
+            &|_| None,
+        );
         assert_eq!(members(&w), vec![vec![0, 2], vec![1, 2]]);
     }
 
@@ -633,7 +705,7 @@ mod tests {
     fn many_alternatives_are_bounded() {
         let paths: Vec<String> = (0..500).map(|i| format!("d/f{i:03}.yaml")).collect();
         let defs: Vec<(String, usize)> = (0..500).map(|i| ("same".to_string(), i)).collect();
-        let w = partition(&paths, &defs, &|k: &String| k.clone(), &|_| None);
+        let w = partition(&paths, &defs, &|k: &String| k.clone(), &|_| None, &|_| None);
         assert!(w.worlds.len() <= MAX_WORLDS);
     }
 }

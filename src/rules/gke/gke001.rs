@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "GKE load balancer re-encrypts to an Istio gateway server that selects on SNI, but sends no SNI",
     docs: include_str!("gke001.md"),
     check,
-    mitigations: &[],
+    mitigations: &["networking.istio.io/Gateway"],
 };
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {

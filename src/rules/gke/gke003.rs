@@ -16,7 +16,11 @@ pub static RULE: Rule = Rule {
     summary: "GKE load balancer health-checks an Istio gateway with its default `GET /` instead of the status port",
     docs: include_str!("gke003.md"),
     check,
-    mitigations: &[],
+    mitigations: &[
+        "networking.istio.io/VirtualService",
+        "networking.istio.io/Gateway",
+        "cloud.google.com/BackendConfig",
+    ],
 };
 
 /// A catch-all route behind a `hosts: ["*"]` server: the VirtualService and the route node.

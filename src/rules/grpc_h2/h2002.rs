@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
     summary: "A Service port that carries gRPC is not declared HTTP/2 to Istio (GRPC, HTTP2)",
     docs: include_str!("h2002.md"),
     check,
-    mitigations: &[],
+    mitigations: &["networking.istio.io/DestinationRule"],
 };
 
 /// One reason to believe a Service port carries gRPC.

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "A proxy container uses `image: auto`, but the injection webhook will not fill it in",
     docs: include_str!("igw004.md"),
     check,
-    mitigations: &[],
+    mitigations: &["install.istio.io/IstioOperator", "/ConfigMap", "/Namespace"],
 };
 
 /// The revision that injects a pod, or why none does.

@@ -71,7 +71,7 @@ fn entries<'d, 's>(vs: &VirtualService<'d, 's>) -> Vec<(&'d str, Node<'d, 's>, b
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     // Many VirtualServices name the same Gateway: resolve (and look for hints) once each.
-    let mut cache: HashMap<(&str, &str), Resolved<usize>> = HashMap::new();
+    let mut cache: HashMap<(&str, &str, bool), Resolved<usize>> = HashMap::new();
     for vs in &ix.virtual_services {
         let obj = &vs.obj;
         for (text, node, per_match) in entries(vs) {
@@ -88,8 +88,8 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 _ => format!("`{text}`"),
             };
             let resolved = cache
-                .entry((ns, name))
-                .or_insert_with(|| ix.resolve(GROUP, "Gateway", ns, name));
+                .entry((ns, name, form != Form::Bare))
+                .or_insert_with(|| ix.resolve_ref(GROUP, "Gateway", ns, name, form != Form::Bare));
             if form == Form::Legacy && !matches!(resolved, Resolved::Missing { .. }) {
                 em.violation(
                     obj.loc(node),
@@ -112,10 +112,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             match resolved {
                 Resolved::Found(_) | Resolved::External => {}
                 Resolved::Missing { hint } => {
-                    let missing = if ix.absent_is_missing() {
-                        "which is not in the linted set (closed world)".to_string()
-                    } else {
-                        format!("which does not exist although the set has other Gateways in {ns}")
+                    let missing = match &hint {
+                        Some(h) => format!("which does not exist (the set has `{h}`)"),
+                        None => "which is not in the linted set (closed world)".to_string(),
                     };
                     let help = match hint {
                         Some(h) => {

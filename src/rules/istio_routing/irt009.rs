@@ -32,7 +32,7 @@ fn consequence(kind: DestKind) -> &'static str {
 
 fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     let table = ix.host_table();
-    let mut svc_cache: HashMap<(&str, &str), Resolved<usize>> = HashMap::new();
+    let mut svc_cache: HashMap<(&str, &str, bool), Resolved<usize>> = HashMap::new();
     for vs in &ix.virtual_services {
         for d in destinations(vs) {
             check_dest(ix, table, &mut svc_cache, vs, &d, em);
@@ -43,7 +43,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
 fn check_dest<'d>(
     ix: &Index<'d, '_>,
     table: &HostTable<'_>,
-    svc_cache: &mut HashMap<(&'d str, &'d str), Resolved<usize>>,
+    svc_cache: &mut HashMap<(&'d str, &'d str, bool), Resolved<usize>>,
     vs: &VirtualService<'d, '_>,
     d: &VsDest<'d, '_>,
     em: &mut Emitter<'_>,
@@ -138,16 +138,15 @@ fn check_dest<'d>(
     }
     if let Some((sns, name)) = service_ref(ix, host, ns) {
         let resolved = svc_cache
-            .entry((sns, name))
-            .or_insert_with(|| ix.resolve("", "Service", sns, name))
+            .entry((sns, name, host.contains('.')))
+            .or_insert_with(|| ix.resolve_ref("", "Service", sns, name, host.contains('.')))
             .clone();
         match resolved {
             Resolved::Found(_) | Resolved::External => {}
             Resolved::Missing { hint } => {
-                let why = if ix.absent_is_missing() && !ix.has_kind_in("", "Service", sns) {
-                    "which is not in the linted set (closed world)".to_string()
-                } else {
-                    format!("which does not exist although the set has other Services in {sns}")
+                let why = match &hint {
+                    Some(h) => format!("which does not exist (the set has `{h}`)"),
+                    None => "which is not in the linted set (closed world)".to_string(),
                 };
                 let help = match &hint {
                     Some(h) => {

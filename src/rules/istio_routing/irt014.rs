@@ -66,7 +66,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
     }
     let table = ix.host_table();
     let mut parents: Option<HashSet<String>> = None;
-    let mut svc_cache: HashMap<(&str, &str), Resolved<usize>> = HashMap::new();
+    let mut svc_cache: HashMap<(&str, &str, bool), Resolved<usize>> = HashMap::new();
     for dr in &ix.destination_rules {
         let Some((host, _)) = dr.host else { continue };
         if host.is_empty() || mesh_wide(host) || host.parse::<std::net::IpAddr>().is_ok() {
@@ -130,7 +130,7 @@ fn wildcard_unmatched(
 fn concrete<'d>(
     ix: &Index<'d, '_>,
     table: &HostTable<'_>,
-    svc_cache: &mut HashMap<(&'d str, &'d str), Resolved<usize>>,
+    svc_cache: &mut HashMap<(&'d str, &'d str, bool), Resolved<usize>>,
     dr: &DestinationRule<'d, '_>,
     host: &'d str,
     em: &mut Emitter<'_>,
@@ -195,16 +195,15 @@ fn concrete<'d>(
     }
     if let Some((sns, name)) = service_ref(ix, host, ns) {
         let resolved = svc_cache
-            .entry((sns, name))
-            .or_insert_with(|| ix.resolve("", "Service", sns, name))
+            .entry((sns, name, host.contains('.')))
+            .or_insert_with(|| ix.resolve_ref("", "Service", sns, name, host.contains('.')))
             .clone();
         match resolved {
             Resolved::Found(_) | Resolved::External => {}
             Resolved::Missing { hint } => {
-                let why = if ix.absent_is_missing() && !ix.has_kind_in("", "Service", sns) {
-                    "which is not in the linted set (closed world)".to_string()
-                } else {
-                    format!("which does not exist although the set has other Services in {sns}")
+                let why = match &hint {
+                    Some(h) => format!("which does not exist (the set has `{h}`)"),
+                    None => "which is not in the linted set (closed world)".to_string(),
                 };
                 let help = match &hint {
                     Some(h) => {

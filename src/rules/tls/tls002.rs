@@ -18,7 +18,10 @@ pub static RULE: Rule = Rule {
     summary: "A load balancer or Istio route sends plaintext to a port that only accepts TLS",
     docs: include_str!("tls002.md"),
     check,
-    mitigations: &[],
+    mitigations: &[
+        "networking.istio.io/DestinationRule",
+        "networking.istio.io/Gateway",
+    ],
 };
 
 /// Why the receiving port expects a TLS handshake.

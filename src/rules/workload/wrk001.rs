@@ -149,7 +149,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         // Reference policy: a violation only on a near miss (a pod template one typo away,
         // or these labels in another namespace) or in a closed world.
         let near = ix
-            .selector_near_miss(&svc.selector, local.iter().copied())
+            .selector_near_miss(&svc.selector, local.iter().copied(), &|_| false)
             .map(|m| {
                 let tpl = &ix.templates[m.template];
                 let k = svc

@@ -120,6 +120,18 @@ fn resolve(ix: &Index<'_, '_>, t: usize, target: IntOrName<'_>, proxied: bool) -
     }
 }
 
+/// A declared port name the targetPort name was probably meant to be: a typo away, or the same
+/// name with a `-suffix` added or dropped (`grpc` / `grpc-api`).
+pub(crate) fn port_name_near_miss(wrote: &str, declared: &str) -> bool {
+    let extends = |short: &str, long: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
+    };
+    crate::index::typo_distance(wrote, declared).is_some()
+        || extends(wrote, declared)
+        || extends(declared, wrote)
+}
+
 /// The node a related location about a template points at: its first container's `ports`,
 /// else the pod spec.
 fn ports_anchor<'d, 's>(ix: &Index<'d, 's>, t: usize) -> Node<'d, 's> {
@@ -158,17 +170,42 @@ fn named(
         port.display()
     );
     if missing.len() == per_tpl.len() {
-        let f = em.violation(
-            svc.obj.loc(at),
-            Some(svc.obj.resource()),
+        // Reference policy: that no pod in the set has the name is an error when a declared
+        // name is a near miss (or in a closed world); otherwise other pods of the Service may
+        // come from elsewhere, and only these pods are known to get no endpoint.
+        let near = missing.iter().find_map(|&t| {
+            ix.templates[t]
+                .containers()
+                .flat_map(|c| c.ports().filter_map(|(n, _, _)| n).collect::<Vec<_>>())
+                .find(|n| port_name_near_miss(name, n))
+        });
+        let decided = near.is_some() || ix.absent_is_missing();
+        let help = match near {
+            Some(n) => format!(
+                "did you mean `{n}`? Name the container port like the targetPort \
+                 (`ports[].name`), or use the port number"
+            ),
+            None => "name the container port like the targetPort (`ports[].name`), or use the \
+                     port number"
+                .to_string(),
+        };
+        let message = if decided {
             format!(
                 "{what}, but no container of the pods it selects declares a port with that name: \
                  no pod gets an endpoint for this port, so the load balancer's NEG or target \
                  group and Istio's cluster stay empty (502/503)"
-            ),
-            "name the container port like the targetPort (`ports[].name`), or use the port \
-             number",
-        );
+            )
+        } else {
+            format!(
+                "{what}, but no container of the pods it selects in the set declares a port with \
+                 that name: those pods get no endpoint for this port (502/503 for whatever is \
+                 sent to them)"
+            )
+        };
+        let f = em.violation(svc.obj.loc(at), Some(svc.obj.resource()), message, help);
+        if !decided {
+            f.severity(Severity::Warning);
+        }
         for &t in &missing {
             let tpl = &ix.templates[t];
             f.related(

@@ -113,8 +113,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         match membership.of(t) {
             Some(Meshed::Sidecar | Meshed::Ambient) => {}
             None => {
+                // At the workload the finding is about; the route is related.
                 let f = em.unknown(
-                    first.at,
+                    tpl.obj.loc(tpl.anchor()),
                     Some(tpl.obj.resource()),
                     format!(
                         "{}, whose pods ({}) may run without an Istio sidecar: namespace {} is \
@@ -129,6 +130,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                         tpl.obj.namespace
                     ),
                 );
+                f.related(first.at, first.what.clone());
                 for (at, m) in &r.mutual {
                     f.related(*at, m.clone());
                 }
