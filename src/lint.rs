@@ -160,10 +160,18 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     let content = |f: usize| sources.files.get(f).map(|f| text_hash(&f.text));
     let worlds = worlds::partition(&paths, &defs, &key_text, &declared, &content);
 
+    let mut broken_files: Vec<FileId> = raw
+        .iter()
+        .filter(|f| matches!(f.code, "YAML001" | "YAML003"))
+        .map(|f| f.location.file)
+        .collect();
+    broken_files.sort_unstable();
+    broken_files.dedup();
     let options = Options {
         closed_world: settings.closed_world,
         external: settings.external.clone(),
         istio_version: settings.istio_version,
+        broken_files,
     };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
     let pre = std::mem::take(&mut raw);
@@ -201,7 +209,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         found.retain(|f| enabled(f.code));
         found
     };
-    if worlds.worlds.len() == 1 && !worlds.capped {
+    if worlds.worlds.len() == 1 && !worlds.capped && worlds.worlds[0].excluded.is_empty() {
         raw.extend(lint_world(objects));
     } else {
         // File order by path, for "the last definition wins" when worlds were capped.
@@ -351,15 +359,22 @@ fn declared_root(sets: Option<&globset::GlobSet>, path: &str) -> Option<String> 
 /// Two definitions of one object in one file (or stdin stream) are a mistake in that stream:
 /// MLN003 at the later one, which is the object (`kubectl apply` leaves the last one).
 fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<Finding>) {
-    let mut last: HashMap<(FileId, Key<'_>), usize> = HashMap::new();
+    let mut last: HashMap<(FileId, Key<'_>, Option<&str>), usize> = HashMap::new();
     let mut dropped = vec![false; objects.len()];
     for (i, o) in objects.iter().enumerate() {
         if o.name.is_empty() {
             continue;
         }
-        if let Some(prev) = last.insert((o.root.file(), key(o)), i) {
+        // Config Sync hierarchical repositories: one object per selected namespace, told
+        // apart by its namespace selector.
+        let selector = o.annotation("configmanagement.gke.io/namespace-selector");
+        if let Some(prev) = last.insert((o.root.file(), key(o), selector), i) {
             dropped[prev] = true;
             let first = &objects[prev];
+            // An exact copy loses nothing: the later one wins silently.
+            if same_text(first, o) {
+                continue;
+            }
             let mut f = Finding {
                 code: MLN003.code,
                 id: MLN003.id,
@@ -384,6 +399,18 @@ fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<
         i += 1;
         !dropped[i - 1]
     });
+}
+
+/// True if two objects' documents have the same text.
+fn same_text(a: &Object<'_, '_>, b: &Object<'_, '_>) -> bool {
+    fn text<'s>(o: &Object<'_, 's>) -> Option<&'s str> {
+        let sp = o.root.span();
+        o.root
+            .doc()
+            .source()
+            .get(sp.start as usize..sp.end as usize)
+    }
+    matches!((text(a), text(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Inside one world, at most one definition per object: the last by path order (only

@@ -318,14 +318,26 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             .notices
             .iter()
             .any(|n| matches!(n, Notice::SkippedHelmChart { .. }));
+        let kustomize = found
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::SkippedKustomization { .. }));
         let _ = writeln!(
             stderr,
             "meshlint: no Kubernetes objects found in {} file(s){}",
             sources.files.len(),
-            if helm {
-                " (Helm chart sources are skipped: pipe `helm template …` into `meshlint -`)"
-            } else {
-                ""
+            match (helm, kustomize) {
+                (true, true) => {
+                    " (Helm chart sources and kustomizations are skipped: pipe `helm template …` \
+                     or `kubectl kustomize …` into `meshlint -`)"
+                }
+                (true, false) => {
+                    " (Helm chart sources are skipped: pipe `helm template …` into `meshlint -`)"
+                }
+                (false, true) => {
+                    " (kustomizations are skipped: pipe `kubectl kustomize DIR` into `meshlint -`)"
+                }
+                (false, false) => "",
             }
         );
     }

@@ -368,3 +368,63 @@ fn show_sets_names_the_sets_and_why_and_config_sets_declares_them() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn exact_copies_and_config_sync_selectors_are_not_mln003() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: v}\n";
+    let s = sources(&[("<stdin>", &format!("{cm}---\n{cm}"))]);
+    let out = lint::run(&s, &Settings::default());
+    assert!(out.findings.is_empty(), "{:?}", marks(&s, &out.findings));
+    // Config Sync hierarchical repositories: one object per namespace selector.
+    let quota = |sel: &str, cpu: &str| {
+        format!(
+            "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: quota\n  annotations:\n    \
+             configmanagement.gke.io/namespace-selector: {sel}\nspec:\n  hard: {{cpu: \"{cpu}\"}}\n"
+        )
+    };
+    let text = format!("{}---\n{}", quota("analytics", "1"), quota("gamestore", "2"));
+    let s = sources(&[("eng/quota.yaml", &text)]);
+    let out = lint::run(&s, &Settings::default());
+    assert!(out.findings.is_empty(), "{:?}", marks(&s, &out.findings));
+}
+
+#[test]
+fn a_shared_layer_is_overridden_by_the_sibling_that_redefines_it() {
+    // docs/shared defines the Gateway and a VirtualService that docs/guide redefines: one set,
+    // guide's VirtualService wins over the shared one (whose typo would be an error).
+    let s = sources(&[
+        ("docs/shared/gateway.yaml", GATEWAY),
+        (
+            "docs/shared/vs.yaml",
+            &vs("istio-ingress/wbe", "web.example.com"),
+        ),
+        (
+            "docs/guide/vs.yaml",
+            &vs("istio-ingress/web", "web.example.com"),
+        ),
+    ]);
+    let out = lint::run(&s, &Settings::default());
+    assert!(out.worlds.is_empty(), "{:?}", out.worlds);
+    assert!(
+        !out.findings.iter().any(|f| f.code == "IRT001"),
+        "{:?}",
+        marks(&s, &out.findings)
+    );
+}
+
+#[test]
+fn a_near_miss_seen_from_a_file_that_did_not_parse_decides_nothing() {
+    // The Gateway the VirtualService names may be the document that failed to parse.
+    let text = format!(
+        "{}---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: [}}\n",
+        vs("istio-ingress/wbe", "web.example.com")
+    );
+    let s = sources(&[("app.yaml", &text), ("gateway.yaml", GATEWAY)]);
+    let out = lint::run(&s, &Settings::default());
+    assert_eq!(marks(&s, &out.findings), vec!["YAML001 app.yaml:13:19"]);
+    assert!(
+        marks(&s, &out.unknown).contains(&"IRT001 app.yaml:6:14".to_string()),
+        "{:?}",
+        marks(&s, &out.unknown)
+    );
+}

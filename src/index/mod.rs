@@ -49,6 +49,9 @@ pub struct Options {
     pub external: Vec<(String, String, String)>,
     /// `--istio-version` as `(major, minor)`, when given.
     pub istio_version: Option<(u32, u32)>,
+    /// Files with a document that could not be parsed (YAML001, YAML003), sorted: what they
+    /// would have defined is unknown, so a near miss seen from them decides nothing.
+    pub broken_files: Vec<crate::source::FileId>,
 }
 
 /// How a name reference resolved (catalog §0.4).

@@ -34,6 +34,12 @@ impl<'d, 's> Index<'d, 's> {
         }
     }
 
+    /// True if `file` holds a document that could not be parsed: the object a reference from
+    /// it names may be the one that was lost, so its near misses prove nothing.
+    pub fn incomplete(&self, file: crate::source::FileId) -> bool {
+        self.options.broken_files.binary_search(&file).is_ok()
+    }
+
     /// True with `--closed-world`: the set is complete, so an absent object does not exist.
     /// For rules whose "target" is not a name (a revision a webhook would declare, a Service
     /// that would expose a port): they ask this instead of reading the option.
@@ -43,7 +49,7 @@ impl<'d, 's> Index<'d, 's> {
 
     /// Resolves a name reference under the reference policy.
     pub fn resolve(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Resolved<ObjId> {
-        self.resolve_ref(group, kind, namespace, name, false)
+        self.resolve_ref(group, kind, namespace, name, false, None)
     }
 
     /// [`Index::resolve`] for a reference that may name its namespace explicitly
@@ -56,6 +62,7 @@ impl<'d, 's> Index<'d, 's> {
         namespace: &str,
         name: &str,
         explicit_namespace: bool,
+        from: Option<crate::source::FileId>,
     ) -> Resolved<ObjId> {
         if let Some(id) = self.get(group, kind, namespace, name) {
             return Resolved::Found(id);
@@ -68,7 +75,9 @@ impl<'d, 's> Index<'d, 's> {
         if self.is_external(kind, ns, name) {
             return Resolved::External;
         }
-        let near = if explicit_namespace {
+        let near = if from.is_some_and(|f| self.incomplete(f)) {
+            None
+        } else if explicit_namespace {
             self.typo_near_miss(group, kind, ns, name)
         } else {
             self.near_miss(group, kind, ns, name)

@@ -285,6 +285,34 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
             done.push(w);
             continue;
         }
+        // A shared layer (`base/`, `common/` …) that defines an object a sibling directory
+        // defines too is overridden there, as an overlay overrides its base: the shared
+        // definition leaves this world, the layer itself stays shared.
+        let mut w = w;
+        let mut overridden = false;
+        for (k, fs) in &conflict_keys {
+            let ps: Vec<&str> = fs.iter().map(|&f| normed[f].as_str()).collect();
+            let (_, branches) = split_point(&ps);
+            let shared = |b: &Branch| {
+                b.dir
+                    && b.path
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|last| SHARED_DIRS.contains(&last))
+            };
+            if branches.iter().any(shared) && !branches.iter().all(shared) {
+                for (&f, b) in fs.iter().zip(&branches) {
+                    if shared(b) {
+                        w.excluded.insert((f, key_text(k)));
+                        overridden = true;
+                    }
+                }
+            }
+        }
+        if overridden {
+            pending.push(w);
+            continue;
+        }
         if done.len() + pending.len() + 1 >= MAX_WORLDS || rounds > 4 * MAX_WORLDS {
             capped = true;
             done.push(w);
@@ -639,6 +667,23 @@ mod tests {
             members(&w),
             vec![vec![0, 3, 4], vec![1, 3, 4], vec![2, 3, 4]]
         );
+    }
+
+    #[test]
+    fn a_shared_layer_is_overridden_not_split() {
+        let w = run(
+            &[
+                "docs/shared/vs.yaml",
+                "docs/guide/vs.yaml",
+                "docs/shared/gw.yaml",
+            ],
+            &[("vs", 0), ("vs", 1), ("gw", 2)],
+        );
+        assert_eq!(w.worlds.len(), 1);
+        let world = &w.worlds[0];
+        assert!(!world.contains_object(0, "vs"));
+        assert!(world.contains_object(1, "vs"));
+        assert!(world.contains_object(2, "gw"));
     }
 
     #[test]

@@ -138,8 +138,21 @@ pub fn origin_note(obj: &crate::model::Object<'_, '_>) -> String {
 
 /// The documentation page of a rule (`docs/rules/<id>.md`, and `meshlint rule CODE` later).
 pub fn doc_page(rule: &Rule) -> String {
+    let mitigations = if rule.mitigations.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n- Mitigations: {} (objects whose presence can make this finding go away, so a \
+             partial set without them may show it)",
+            rule.mitigations
+                .iter()
+                .map(|m| format!("`{}`", m.trim_start_matches('/')))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     format!(
-        "# {} `{}`\n\n{}\n\n- Family: `{}`\n- Default severity: {}\n- Suppress: annotation `meshlint.io/ignore: \"{}\"` on the resource, or `--ignore {}`\n\n{}\n",
+        "# {} `{}`\n\n{}\n\n- Family: `{}`\n- Default severity: {}\n- Suppress: annotation `meshlint.io/ignore: \"{}\"` on the resource, or `--ignore {}`{}\n\n{}\n",
         rule.code,
         rule.id,
         rule.summary,
@@ -147,6 +160,7 @@ pub fn doc_page(rule: &Rule) -> String {
         rule.severity.as_str(),
         rule.code,
         rule.code,
+        mitigations,
         rule.docs.trim_end()
     )
 }

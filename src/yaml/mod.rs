@@ -67,6 +67,11 @@ pub struct Document<'s> {
 }
 
 impl<'s> Document<'s> {
+    /// The text of the file (or stream) this document was parsed from.
+    pub fn source(&self) -> &'s str {
+        self.src
+    }
+
     pub fn root(&self) -> Option<Node<'_, 's>> {
         self.root.map(|id| Node { doc: self, id })
     }

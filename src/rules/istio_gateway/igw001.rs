@@ -134,12 +134,14 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             .join(",");
         // Reference policy: a violation only when a workload's labels are a typo away from
         // the selector (or in a closed world); the gateway may be installed outside the set.
+        let incomplete = ix.incomplete(obj.root.file());
         let near = ix.selector_near_miss(selector, 0..ix.templates.len(), &|t| {
             // Weak evidence (the label convention) only names gateway pods of the Gateway's
             // own namespace that no other Gateway relies on.
             ix.templates[t].obj.namespace != obj.namespace
                 || ix.template_gateways(t).iter().any(|&other| other != g)
         });
+        let near = near.filter(|_| !incomplete);
         if near.is_none() && !ix.absent_is_missing() {
             let why = if any_gateway_workload {
                 "no workload in the linted set carries these labels, and none is a typo away"

@@ -89,7 +89,16 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             };
             let resolved = cache
                 .entry((ns, name, form != Form::Bare))
-                .or_insert_with(|| ix.resolve_ref(GROUP, "Gateway", ns, name, form != Form::Bare));
+                .or_insert_with(|| {
+                    ix.resolve_ref(
+                        GROUP,
+                        "Gateway",
+                        ns,
+                        name,
+                        form != Form::Bare,
+                        Some(obj.root.file()),
+                    )
+                });
             if form == Form::Legacy && !matches!(resolved, Resolved::Missing { .. }) {
                 em.violation(
                     obj.loc(node),

@@ -272,7 +272,9 @@ fn check_subset(
     };
     // Reference policy: a violation only when a workload's labels are a typo away from the
     // subset's (or in a closed world); other versions may be deployed from elsewhere.
-    let near = ix.selector_near_miss(&subset.labels, tpls.iter().copied(), &|_| false);
+    let near = ix
+        .selector_near_miss(&subset.labels, tpls.iter().copied(), &|_| false)
+        .filter(|_| !ix.incomplete(obj.root.file()));
     let help = match &near {
         Some(m) => format!(
             "did you mean `{}` (as {} is labelled) instead of `{}`? Make the subset's labels \

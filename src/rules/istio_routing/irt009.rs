@@ -139,7 +139,16 @@ fn check_dest<'d>(
     if let Some((sns, name)) = service_ref(ix, host, ns) {
         let resolved = svc_cache
             .entry((sns, name, host.contains('.')))
-            .or_insert_with(|| ix.resolve_ref("", "Service", sns, name, host.contains('.')))
+            .or_insert_with(|| {
+                ix.resolve_ref(
+                    "",
+                    "Service",
+                    sns,
+                    name,
+                    host.contains('.'),
+                    Some(obj.root.file()),
+                )
+            })
             .clone();
         match resolved {
             Resolved::Found(_) | Resolved::External => {}

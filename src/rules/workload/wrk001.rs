@@ -148,8 +148,10 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
 
         // Reference policy: a violation only on a near miss (a pod template one typo away,
         // or these labels in another namespace) or in a closed world.
+        let incomplete = ix.incomplete(svc.obj.root.file());
         let near = ix
             .selector_near_miss(&svc.selector, local.iter().copied(), &|_| false)
+            .filter(|_| !incomplete)
             .map(|m| {
                 let tpl = &ix.templates[m.template];
                 let k = svc
@@ -166,15 +168,29 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             let own = crate::model::string_map(ix.templates[t].obj.labels());
             svc.selector.iter().all(|p| own.contains(p))
         });
+        // The workload named like the Service whose pods carry every selector value, under
+        // another key (`asm: egressgateway` for pods labelled `app: egressgateway`).
+        let same_name_workload = local.iter().any(|&t| {
+            let tpl = &ix.templates[t];
+            tpl.obj.name == svc.obj.name
+                && svc
+                    .selector
+                    .iter()
+                    .all(|(_, v)| tpl.labels.iter().any(|(_, lv)| lv == v))
+        });
+        let copied_own_labels = (copied_own_labels || same_name_workload) && !incomplete;
+        let elsewhere = if incomplete { Vec::new() } else { elsewhere };
         if near.is_none() && elsewhere.is_empty() && !copied_own_labels && !ix.absent_is_missing() {
             em.unknown(
                 svc.obj.loc(sel_key),
                 Some(svc.obj.resource()),
                 format!(
-                    "{what}, and no pod template of namespace {ns} in the linted set has all of                      these labels (none is a typo away): its pods may come from elsewhere"
+                    "{what}, and no pod template of namespace {ns} in the linted set has all of \
+                     these labels (none is a typo away): its pods may come from elsewhere"
                 ),
                 format!(
-                    "lint the workloads of namespace {ns} together with this Service, or use                      --closed-world when the set is complete"
+                    "lint the workloads of namespace {ns} together with this Service, or use \
+                     --closed-world when the set is complete"
                 ),
             );
             continue;
