@@ -382,7 +382,11 @@ fn exact_copies_and_config_sync_selectors_are_not_mln003() {
              configmanagement.gke.io/namespace-selector: {sel}\nspec:\n  hard: {{cpu: \"{cpu}\"}}\n"
         )
     };
-    let text = format!("{}---\n{}", quota("analytics", "1"), quota("gamestore", "2"));
+    let text = format!(
+        "{}---\n{}",
+        quota("analytics", "1"),
+        quota("gamestore", "2")
+    );
     let s = sources(&[("eng/quota.yaml", &text)]);
     let out = lint::run(&s, &Settings::default());
     assert!(out.findings.is_empty(), "{:?}", marks(&s, &out.findings));
