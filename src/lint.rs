@@ -151,7 +151,9 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     let paths: Vec<String> = sources.files.iter().map(|f| f.path.clone()).collect();
     let defs: Vec<(Key<'_>, usize)> = objects[..real]
         .iter()
-        .filter(|o| !o.name.is_empty())
+        // Nameless IstioOperators (istioctl `-f` overlays) in different files are
+        // alternatives of one install too.
+        .filter(|o| !o.name.is_empty() || o.is("install.istio.io", "IstioOperator"))
         .map(|o| (key(o), o.root.file().0 as usize))
         .collect();
     let declared = |p: &str| declared_root(settings.sets.as_ref(), p);
@@ -172,6 +174,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         external: settings.external.clone(),
         istio_version: settings.istio_version,
         broken_files,
+        paths: std::sync::Arc::new(paths.clone()),
     };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
     let pre = std::mem::take(&mut raw);

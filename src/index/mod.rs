@@ -52,6 +52,9 @@ pub struct Options {
     /// Files with a document that could not be parsed (YAML001, YAML003), sorted: what they
     /// would have defined is unknown, so a near miss seen from them decides nothing.
     pub broken_files: Vec<crate::source::FileId>,
+    /// File paths as shown, by file id (empty when not known): near misses from another
+    /// namespace are only taken from files near the reference.
+    pub paths: std::sync::Arc<Vec<String>>,
 }
 
 /// How a name reference resolved (catalog §0.4).
@@ -119,7 +122,6 @@ pub struct Index<'d, 's> {
     /// copy, not one per rule).
     host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
     mesh_namespaces: std::sync::OnceLock<Option<HashSet<String>>>,
-    referenced: std::sync::OnceLock<HashSet<ObjId>>,
     routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 
@@ -148,7 +150,6 @@ impl<'d, 's> Index<'d, 's> {
             mesh: MeshConfig::default(),
             host_table: std::sync::OnceLock::new(),
             mesh_namespaces: std::sync::OnceLock::new(),
-            referenced: std::sync::OnceLock::new(),
             routes: std::sync::OnceLock::new(),
             objects,
         };

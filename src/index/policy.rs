@@ -34,6 +34,34 @@ impl<'d, 's> Index<'d, 's> {
         }
     }
 
+    /// True if file `b` lies within the directory above file `a`'s directory (always, when
+    /// either is unknown or paths are not known): evidence from `b` is about `a`'s sample.
+    pub fn near(&self, a: Option<crate::source::FileId>, b: crate::source::FileId) -> bool {
+        let paths = &self.options.paths;
+        let (Some(a), Some(pa), Some(pb)) = (
+            a,
+            a.and_then(|a| paths.get(a.0 as usize)),
+            paths.get(b.0 as usize),
+        ) else {
+            return true;
+        };
+        if a == b {
+            return true;
+        }
+        let dir = |p: &str| -> Vec<String> {
+            let mut c: Vec<String> = p
+                .trim_start_matches("./")
+                .split('/')
+                .map(str::to_string)
+                .collect();
+            c.pop();
+            c
+        };
+        let (da, db) = (dir(pa), dir(pb));
+        let scope = da.len().saturating_sub(1);
+        db.len() >= scope && da[..scope] == db[..scope]
+    }
+
     /// True if `file` holds a document that could not be parsed: the object a reference from
     /// it names may be the one that was lost, so its near misses prove nothing.
     pub fn incomplete(&self, file: crate::source::FileId) -> bool {
@@ -80,7 +108,7 @@ impl<'d, 's> Index<'d, 's> {
         } else if explicit_namespace {
             self.typo_near_miss(group, kind, ns, name)
         } else {
-            self.near_miss(group, kind, ns, name)
+            self.near_miss(group, kind, ns, name, from)
         };
         self.missing(near)
     }
@@ -118,6 +146,7 @@ impl<'d, 's> Index<'d, 's> {
         kind: &str,
         namespace: &str,
         name: &str,
+        from: Option<crate::source::FileId>,
     ) -> Option<String> {
         let show = |ns: &str, n: &str| {
             if ns.is_empty() {
@@ -131,9 +160,10 @@ impl<'d, 's> Index<'d, 's> {
         let mut best: Option<(usize, &str, &str)> = None;
         for &id in ids.iter().take(MAX_CANDIDATES) {
             let o = &self.objects[id];
-            // The same name in another namespace, unless a working reference already uses
-            // that object for something else (then it is a sibling, not the target).
-            if o.name == name && o.namespace != namespace && !self.referenced(id) {
+            // The same name in another namespace, when it sits near the reference (within the
+            // directory above the referring file's): the same name in an unrelated sample
+            // elsewhere in the repository is another object.
+            if o.name == name && o.namespace != namespace && self.near(from, o.root.file()) {
                 if other_ns.is_none_or(|(ns, _)| o.namespace < ns) {
                     other_ns = Some((o.namespace, o.name));
                 }
@@ -152,53 +182,6 @@ impl<'d, 's> Index<'d, 's> {
         other_ns
             .map(|(ns, n)| show(ns, n))
             .or_else(|| best.map(|(_, ns, n)| show(ns, n)))
-    }
-
-    /// True if a working reference of the set already points at object `id`: a
-    /// VirtualService's `gateways` entry, route destination host or an Ingress backend that
-    /// resolves to it. Built once.
-    pub fn referenced(&self, id: ObjId) -> bool {
-        self.referenced
-            .get_or_init(|| {
-                let mut set = std::collections::HashSet::new();
-                for vs in &self.virtual_services {
-                    let ns = vs.obj.namespace;
-                    let mut gateways: Vec<(&str, &str)> = vs
-                        .gateways
-                        .iter()
-                        .filter_map(|(g, _)| super::gateway_ref(ns, g))
-                        .collect();
-                    for d in super::vsroutes::destinations(vs) {
-                        gateways.extend(d.binding.gateways.iter().copied());
-                    }
-                    for (gns, gname) in gateways {
-                        if let Some(id) =
-                            self.get(crate::model::istio::GROUP, "Gateway", gns, gname)
-                        {
-                            set.insert(id);
-                        }
-                    }
-                    for d in super::vsroutes::destinations(vs) {
-                        if let super::Host::Service(s) = self.resolve_host(d.host, ns)
-                            && let Some(id) = self.services.get(s).map(|svc| svc.obj)
-                            && let Some(id) = self.get(id.group, id.kind, id.namespace, id.name)
-                        {
-                            set.insert(id);
-                        }
-                    }
-                }
-                for b in &self.lb_backends {
-                    if let Some(&s) = b.service.found()
-                        && let Some(svc) = self.services.get(s)
-                        && let Some(id) =
-                            self.get(svc.obj.group, svc.obj.kind, svc.obj.namespace, svc.obj.name)
-                    {
-                        set.insert(id);
-                    }
-                }
-                set
-            })
-            .contains(&id)
     }
 
     /// A pod template among `candidates` whose labels differ from `selector` in exactly one
