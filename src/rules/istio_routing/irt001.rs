@@ -156,8 +156,9 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                         obj.loc(node),
                         Some(obj.resource()),
                         format!(
-                            "{} binds to Gateway {ns}/{name} through {how}, and no Gateway of \
-                             namespace {ns} is in the linted set: cannot tell whether it exists",
+                            "{} binds to Gateway {ns}/{name} through {how}, which is not in the \
+                             linted set and no Gateway there is a near miss of it: it may be \
+                             installed elsewhere",
                             obj.display()
                         ),
                         "lint the Gateway together with the VirtualService, or run with \

@@ -189,8 +189,8 @@ fn check_dest<'d>(
                     at,
                     Some(obj.resource()),
                     format!(
-                        "{what} names Service {sns}/{name}, and no Service of namespace {sns} \
-                         is in the linted set: cannot tell whether it exists"
+                        "{what} names Service {sns}/{name}, which is not in the linted set and \
+                         no Service there is a near miss of it: it may be rendered elsewhere"
                     ),
                     "lint the Service together with the VirtualService, or run with \
                      --closed-world if everything is in the set",

@@ -243,8 +243,8 @@ fn concrete<'d>(
                     at,
                     Some(obj.resource()),
                     format!(
-                        "{} is for Service {sns}/{name}, and no Service of namespace {sns} is in \
-                         the linted set: cannot tell whether it exists",
+                        "{} is for Service {sns}/{name}, which is not in the linted set and no \
+                         Service there is a near miss of it: it may be rendered elsewhere",
                         obj.display()
                     ),
                     "lint the Service together with the DestinationRule, or run with \

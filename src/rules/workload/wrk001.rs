@@ -163,22 +163,31 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 (m.template, k)
             });
         // A workload whose own `metadata.labels` (not its pod template's) carry the selector
-        // is the workload the Service was meant for: a near miss too.
-        let copied_own_labels = local.iter().any(|&t| {
-            let own = crate::model::string_map(ix.templates[t].obj.labels());
-            svc.selector.iter().all(|p| own.contains(p))
-        });
-        // The workload named like the Service whose pods carry every selector value, under
-        // another key (`asm: egressgateway` for pods labelled `app: egressgateway`).
-        let same_name_workload = local.iter().any(|&t| {
+        // is the workload the Service was meant for: a near miss too. So is the workload named
+        // like the Service whose pods carry every selector value under another key
+        // (`asm: egressgateway` for pods labelled `app: egressgateway`).
+        let meant = local.iter().copied().find(|&t| {
             let tpl = &ix.templates[t];
-            tpl.obj.name == svc.obj.name
-                && svc
-                    .selector
-                    .iter()
-                    .all(|(_, v)| tpl.labels.iter().any(|(_, lv)| lv == v))
+            let own = crate::model::string_map(tpl.obj.labels());
+            svc.selector.iter().all(|p| own.contains(p))
+                || (tpl.obj.name == svc.obj.name
+                    && svc
+                        .selector
+                        .iter()
+                        .all(|(_, v)| tpl.labels.iter().any(|(_, lv)| lv == v)))
         });
-        let copied_own_labels = (copied_own_labels || same_name_workload) && !incomplete;
+        let meant = meant.filter(|_| !incomplete);
+        let copied_own_labels = meant.is_some();
+        let near = near.or_else(|| {
+            let t = meant?;
+            let tpl = &ix.templates[t];
+            let k = svc
+                .selector
+                .iter()
+                .find(|(k, v)| !tpl.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+                .copied()?;
+            Some((t, k))
+        });
         let elsewhere = if incomplete { Vec::new() } else { elsewhere };
         if near.is_none() && elsewhere.is_empty() && !copied_own_labels && !ix.absent_is_missing() {
             em.unknown(
