@@ -131,3 +131,45 @@ fn field_reports_before_show_their_pitfalls_and_after_is_clean() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// Several field-report sets that reuse the same object names, linted together, give exactly
+/// the union of what each gives alone (catalog §0.4: their definitions are alternatives, never
+/// objects of one cluster).
+#[test]
+fn before_sets_linted_together_give_the_union_of_each_alone() {
+    let before: Vec<PathBuf> = sets()
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("before"))
+        })
+        .collect();
+    assert!(before.len() >= 5, "{before:?}");
+    let key = |sources: &Sources, f: &meshlint::finding::Finding| {
+        let file = sources.get(f.location.file);
+        let lc = file.line_col(f.location.span.start);
+        (
+            f.code,
+            file.path.clone(),
+            lc.line,
+            lc.column,
+            f.severity,
+            f.message.clone(),
+        )
+    };
+    let mut alone = BTreeSet::new();
+    for set in &before {
+        let sources = load(set);
+        let out = lint::run(&sources, &Settings::default());
+        alone.extend(out.findings.iter().map(|f| key(&sources, f)));
+    }
+    let mut together = Sources::default();
+    for set in &before {
+        for f in load(set).files {
+            together.add(SourceFile::new(f.path, f.text));
+        }
+    }
+    let out = lint::run(&together, &Settings::default());
+    let all: BTreeSet<_> = out.findings.iter().map(|f| key(&together, f)).collect();
+    assert_eq!(all, alone);
+}
