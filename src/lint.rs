@@ -119,7 +119,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     }
     // Objects read, duplicates included (the summary counts what was in the files).
     let read = objects.len();
-    drop_same_stream_duplicates(&mut objects, &mut raw);
+    let defined_twice = drop_same_stream_duplicates(&mut objects, &mut raw);
     let dropped = read - objects.len();
     let helm_repos = synth::HelmRepos::new(&objects);
     // Each synthesised document remembers the object it comes from: it belongs to the
@@ -160,7 +160,12 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     // Content hashes of the files (asked only when something is defined twice): the split's
     // tie-breaks must not depend on file names.
     let content = |f: usize| sources.files.get(f).map(|f| text_hash(&f.text));
-    let worlds = worlds::partition(&paths, &defs, &key_text, &declared, &content);
+    // Nothing defined in two files and no declared sets: one world, no partition work.
+    let worlds = if !defined_twice && settings.sets.is_none() {
+        worlds::Worlds::single(paths.len())
+    } else {
+        worlds::partition(&paths, &defs, &key_text, &declared, &content)
+    };
 
     let mut broken_files: Vec<FileId> = raw
         .iter()
@@ -178,19 +183,30 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
     let pre = std::mem::take(&mut raw);
+    // Rules see the files in an order of their content, not of their names or of the command
+    // line (objects of one file stay together, in document order), so that which of two
+    // objects a pairwise finding lands on never depends on how the files are named. Ties
+    // (files with the same content): path.
+    let file_order: Vec<(u64, usize)> = {
+        let mut keyed: Vec<(u64, &str, usize)> = sources
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (order_hash(&f.text), f.path.as_str(), i))
+            .collect();
+        keyed.sort_unstable();
+        let mut rank = vec![(0u64, 0usize); keyed.len()];
+        for (r, &(h, _, i)) in keyed.iter().enumerate() {
+            rank[i] = (h, r);
+        }
+        rank
+    };
     let lint_world = |mut objects: Vec<Object<'_, '_>>| -> Vec<Finding> {
-        // Rules see objects in an order of their identity, not of file names or command-line
-        // order, so that which of two objects a pairwise finding lands on never depends on
-        // how the files are named (ties: path, then position).
-        objects.sort_by_cached_key(|o| {
+        objects.sort_by_key(|o| {
             let file = o.root.file().0 as usize;
             (
-                o.kind,
-                o.group,
-                o.namespace,
-                o.name,
+                file_order.get(file).map_or(usize::MAX, |&(_, r)| r),
                 o.origin().is_some(),
-                paths.get(file).map(String::as_str).unwrap_or(""),
                 o.root.span().start,
             )
         });
@@ -332,6 +348,19 @@ fn key_text(k: &Key<'_>) -> String {
     }
 }
 
+/// A cheap hash of a file's content for ordering: its length and its first and last 4 KiB.
+fn order_hash(text: &str) -> u64 {
+    let b = text.as_bytes();
+    let head = &b[..b.len().min(4096)];
+    let tail = &b[b.len().saturating_sub(4096)..];
+    let mut h: u64 = 0xcbf29ce484222325 ^ b.len() as u64;
+    for &x in head.iter().chain(tail) {
+        h ^= u64::from(x);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
 /// FNV-1a over a file's text.
 fn text_hash(text: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -361,19 +390,31 @@ fn declared_root(sets: Option<&globset::GlobSet>, path: &str) -> Option<String> 
 
 /// Two definitions of one object in one file (or stdin stream) are a mistake in that stream:
 /// MLN003 at the later one, which is the object (`kubectl apply` leaves the last one).
-fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<Finding>) {
-    let mut last: HashMap<(FileId, Key<'_>, Option<&str>), usize> = HashMap::new();
+/// Returns whether some object is defined in two different files (alternatives: worlds).
+fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<Finding>) -> bool {
+    let mut last: HashMap<Key<'_>, usize> = HashMap::with_capacity(objects.len());
     let mut dropped = vec![false; objects.len()];
+    let mut in_two_files = false;
     for (i, o) in objects.iter().enumerate() {
-        if o.name.is_empty() {
+        if o.name.is_empty() && !o.is("install.istio.io", "IstioOperator") {
             continue;
         }
-        // Config Sync hierarchical repositories: one object per selected namespace, told
-        // apart by its namespace selector.
-        let selector = o.annotation("configmanagement.gke.io/namespace-selector");
-        if let Some(prev) = last.insert((o.root.file(), key(o), selector), i) {
-            dropped[prev] = true;
+        if let Some(prev) = last.insert(key(o), i) {
             let first = &objects[prev];
+            if first.root.file() != o.root.file() {
+                in_two_files = true;
+                continue;
+            }
+            if o.name.is_empty() {
+                continue;
+            }
+            // Config Sync hierarchical repositories: one object per selected namespace, told
+            // apart by its namespace selector. Both stay.
+            const SELECTOR: &str = "configmanagement.gke.io/namespace-selector";
+            if first.annotation(SELECTOR) != o.annotation(SELECTOR) {
+                continue;
+            }
+            dropped[prev] = true;
             // An exact copy loses nothing: the later one wins silently.
             if same_text(first, o) {
                 continue;
@@ -402,6 +443,7 @@ fn drop_same_stream_duplicates(objects: &mut Vec<Object<'_, '_>>, raw: &mut Vec<
         i += 1;
         !dropped[i - 1]
     });
+    in_two_files
 }
 
 /// True if two objects' documents have the same text.

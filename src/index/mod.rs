@@ -121,7 +121,7 @@ pub struct Index<'d, 's> {
     /// Derived tables several rules share, built on first use (rules run in parallel; one
     /// copy, not one per rule).
     host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
-    mesh_namespaces: std::sync::OnceLock<Option<HashSet<String>>>,
+    mesh_namespaces: std::sync::OnceLock<Option<HashSet<&'d str>>>,
     routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 

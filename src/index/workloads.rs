@@ -115,7 +115,7 @@ impl<'d, 's> Index<'d, 's> {
 
     /// The namespaces [`Index::in_mesh`] accepts; `None` when every namespace is (injection
     /// by default). Built once.
-    fn mesh_namespaces(&self) -> &Option<std::collections::HashSet<String>> {
+    fn mesh_namespaces(&self) -> &Option<std::collections::HashSet<&'d str>> {
         self.mesh_namespaces.get_or_init(|| {
             if self.injection_by_default() {
                 return None;
@@ -137,7 +137,7 @@ impl<'d, 's> Index<'d, 's> {
                     .iter()
                     .any(|(k, v)| istio_label(k) && !(*k == "istio-injection" && *v == "disabled"));
                 if enrolled {
-                    set.insert(o.name.to_string());
+                    set.insert(o.name);
                 }
             }
             for (t, tpl) in self.templates.iter().enumerate() {
@@ -145,7 +145,7 @@ impl<'d, 's> Index<'d, 's> {
                     (*k == "sidecar.istio.io/inject" && *v == "true") || *k == "istio.io/rev"
                 }) || tpl.annotation("sidecar.istio.io/inject") == Some("true");
                 if injected || self.is_gateway_template(t) {
-                    set.insert(tpl.obj.namespace.to_string());
+                    set.insert(tpl.obj.namespace);
                 }
             }
             let istio_objects = self
@@ -156,16 +156,18 @@ impl<'d, 's> Index<'d, 's> {
                 .chain(self.destination_rules.iter().map(|d| d.obj))
                 .chain(self.service_entries.iter().map(|e| e.obj));
             for o in istio_objects {
-                set.insert(o.namespace.to_string());
+                set.insert(o.namespace);
             }
             // Routing into a namespace: the namespaces of the hosts VirtualServices route to.
             for vs in &self.virtual_services {
-                for d in super::vsroutes::destinations(vs) {
-                    let host = super::fqdn(d.host, vs.obj.namespace);
-                    if let Some(rest) = host.strip_suffix(".svc.cluster.local")
-                        && let Some((_, ns)) = rest.rsplit_once('.')
+                for d in &vs.destinations {
+                    // A short name routes into the VirtualService's own namespace, which is
+                    // in the set already; `name.ns.svc…` into `ns`.
+                    let mut labels = d.host.split('.');
+                    if let (Some(_), Some(ns), Some("svc")) =
+                        (labels.next(), labels.next(), labels.next())
                     {
-                        set.insert(ns.to_string());
+                        set.insert(ns);
                     }
                 }
             }
