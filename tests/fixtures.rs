@@ -9,6 +9,9 @@
 //! Each file directly in a rule folder is linted on its own; each subfolder is linted as one
 //! set of files.
 
+mod common;
+use common::fixtures_root;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -19,10 +22,6 @@ use meshlint::rules::registry;
 use meshlint::source::{SourceFile, Sources};
 
 type Marks = BTreeSet<(String, u32, String)>;
-
-fn fixtures_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
 
 #[derive(Default)]
 struct Expected {
@@ -77,39 +76,9 @@ fn load(path: &Path) -> Sources {
     sources
 }
 
-/// Every lint set under `fixtures/<CODE>/`: single files and subfolders.
+/// Every lint set: the files and subfolders of `fixtures/<CODE>/`, then `fixtures/repos/*/`.
 fn fixture_sets() -> Vec<PathBuf> {
-    let mut sets = Vec::new();
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
-        .expect("fixtures/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some()
-        })
-        .collect();
-    rule_dirs.sort();
-    for dir in rule_dirs {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("rule fixture dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_dir()
-                    || p.extension()
-                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            })
-            .collect();
-        entries.sort();
-        sets.extend(entries);
-    }
-    // Repository-shaped sets (fixtures/repos/<set>/): each folder is one set.
-    let mut repos: Vec<PathBuf> = std::fs::read_dir(fixtures_root().join("repos"))
-        .expect("fixtures/repos/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    repos.sort();
-    sets.extend(repos);
-    sets
+    common::fixture_set_paths()
 }
 
 #[test]

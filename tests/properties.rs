@@ -19,15 +19,17 @@
 //!   leaves the original's findings unchanged, and an unedited copy has the same findings;
 //! * renaming or reordering files changes no finding except its path.
 
+mod common;
+use common::{fixtures_root, group_kind, metadata_field};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use meshlint::finding::{Finding, Location, Outcome, Severity};
 use meshlint::lint::{self, Outcomes, Settings};
 use meshlint::load::files;
 use meshlint::report::{self, Format, Report};
-use meshlint::rules::registry;
 use meshlint::source::{SourceFile, Sources};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -1300,10 +1302,6 @@ fn files_of(set: &Set, dir: &str) -> Files {
         .collect()
 }
 
-fn fixtures_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
 /// The files of a fixture set, as tests/fixtures.rs reads them.
 fn load(path: &Path) -> Files {
     let found = files::discover(&[path.to_string_lossy().into_owned()], "<stdin>");
@@ -1321,32 +1319,11 @@ fn load(path: &Path) -> Files {
         .collect()
 }
 
-/// Every lint set under `fixtures/<CODE>/` (single files and subfolders), then
-/// `fixtures/examples`; with names relative to `fixtures/`.
+/// Every lint set of the fixtures ([`common::fixture_set_paths`]), then `fixtures/examples`;
+/// with names relative to `fixtures/`.
 fn fixture_sets() -> Vec<(String, Files)> {
     let root = fixtures_root();
-    let mut sets = Vec::new();
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some()
-        })
-        .collect();
-    rule_dirs.sort();
-    for dir in rule_dirs {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("rule fixture dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_dir()
-                    || p.extension()
-                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            })
-            .collect();
-        entries.sort();
-        sets.extend(entries);
-    }
+    let mut sets = common::fixture_set_paths();
     sets.push(root.join("examples"));
     assert!(sets.len() > 12, "fixtures not found");
     sets.into_iter()
@@ -1466,76 +1443,6 @@ fn split(files: &Files) -> Split {
         out.lines.push(lines);
     }
     out
-}
-
-/// `group/Kind` from a tiny scan of top-level `apiVersion:` / `kind:` lines (JSON: the first
-/// `"apiVersion"` / `"kind"`).
-fn group_kind(body: &[String]) -> String {
-    let top = |key: &str| -> String {
-        let yaml = body.iter().find_map(|l| {
-            let v = l.strip_prefix(key)?.strip_prefix(':')?;
-            let v = v.split(" #").next().unwrap_or("").trim();
-            Some(v.trim_matches(|c| c == '"' || c == '\'').to_string())
-        });
-        let json = || {
-            let pat = format!("\"{key}\"");
-            body.iter().find_map(|l| {
-                let rest = &l[l.find(&pat)? + pat.len()..];
-                let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-                let rest = rest.strip_prefix('"')?;
-                Some(rest[..rest.find('"')?].to_string())
-            })
-        };
-        yaml.or_else(json).unwrap_or_default()
-    };
-    let api = top("apiVersion");
-    let group = api.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-    format!("{group}/{}", top("kind"))
-}
-
-/// `metadata.<key>` from a tiny scan: block style (`metadata:` then `  key: v`), flow style
-/// (`metadata: {key: v, …}`) or JSON (the first `"key": "v"`); empty when not found.
-fn metadata_field(body: &[String], key: &str) -> String {
-    let clean = |v: &str| {
-        let v = v.split(" #").next().unwrap_or("").trim();
-        v.trim_matches(|c| c == '"' || c == '\'').to_string()
-    };
-    let pat = format!("{key}:");
-    let mut in_meta = false;
-    for l in body {
-        let l = l.trim_end_matches(['\n', '\r']);
-        if let Some(rest) = l.strip_prefix("metadata:") {
-            if rest.trim().is_empty() {
-                in_meta = true;
-                continue;
-            }
-            // Flow style: the first `key:` that starts an entry.
-            let inner = rest.trim().trim_start_matches('{').trim_end_matches('}');
-            return inner
-                .split(',')
-                .find_map(|e| e.trim().strip_prefix(&pat).map(clean))
-                .unwrap_or_default();
-        } else if in_meta {
-            if !l.starts_with([' ', '\t']) && !l.trim().is_empty() {
-                break;
-            }
-            let indent = l.len() - l.trim_start().len();
-            if indent <= 2
-                && let Some(v) = l.trim_start().strip_prefix(&pat)
-            {
-                return clean(v);
-            }
-        }
-    }
-    let json = format!("\"{key}\"");
-    body.iter()
-        .find_map(|l| {
-            let rest = &l[l.find(&json)? + json.len()..];
-            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-            let rest = rest.strip_prefix('"')?;
-            Some(rest[..rest.find('"')?].to_string())
-        })
-        .unwrap_or_default()
 }
 
 impl Split {

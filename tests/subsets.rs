@@ -15,10 +15,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::{fixtures_root, group_kind, metadata_field};
+
 use meshlint::finding::{Outcome, Severity};
 use meshlint::lint::{self, Settings};
 use meshlint::load::files;
-use meshlint::rules::registry;
 use meshlint::source::{SourceFile, Sources};
 
 /// Rule codes → the `group/Kind`s whose removal may legitimately add that rule's finding.
@@ -29,10 +31,6 @@ fn mitigations(code: &str) -> &'static [&'static str] {
 // ---------------------------------------------------------------------------------------------
 // Loading (as tests/fixtures.rs does)
 
-fn fixtures_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
 /// The files of a set as `(display path, text)`, in discovery order.
 fn load(path: &Path) -> Vec<(String, String)> {
     let found = files::discover(&[path.to_string_lossy().into_owned()], "<stdin>");
@@ -40,31 +38,9 @@ fn load(path: &Path) -> Vec<(String, String)> {
     found.inputs.into_iter().map(|i| (i.path, i.text)).collect()
 }
 
-/// Every lint set under `fixtures/<CODE>/`: single files and subfolders.
+/// Every lint set of the fixtures (see [`common::fixture_set_paths`]).
 fn fixture_sets() -> Vec<PathBuf> {
-    let mut sets = Vec::new();
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
-        .expect("fixtures/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir() && registry::find(&p.file_name().unwrap().to_string_lossy()).is_some()
-        })
-        .collect();
-    rule_dirs.sort();
-    for dir in rule_dirs {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("rule fixture dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_dir()
-                    || p.extension()
-                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            })
-            .collect();
-        entries.sort();
-        sets.extend(entries);
-    }
-    sets
+    common::fixture_set_paths()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,69 +119,6 @@ fn split(files: &[(String, String)]) -> Split {
         }
     }
     out
-}
-
-/// A tiny scan of a document's top-level `apiVersion:` and `kind:` (JSON: the first
-/// `"apiVersion"` and `"kind"`): `group/Kind`, the core group as `/Kind`.
-fn group_kind(body: &[String]) -> String {
-    let top = |key: &str| -> String {
-        let yaml = body.iter().find_map(|l| {
-            let v = l.strip_prefix(key)?.strip_prefix(':')?;
-            let v = v.split(" #").next().unwrap_or("").trim();
-            Some(v.trim_matches(|c| c == '"' || c == '\'').to_string())
-        });
-        yaml.or_else(|| json_field(body, key)).unwrap_or_default()
-    };
-    let api = top("apiVersion");
-    let group = api.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-    format!("{group}/{}", top("kind"))
-}
-
-/// The first `"key": "value"` of a JSON document.
-fn json_field(body: &[String], key: &str) -> Option<String> {
-    let pat = format!("\"{key}\"");
-    body.iter().find_map(|l| {
-        let rest = &l[l.find(&pat)? + pat.len()..];
-        let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-        let rest = rest.strip_prefix('"')?;
-        Some(rest[..rest.find('"')?].to_string())
-    })
-}
-
-/// `metadata.<key>` from a tiny scan: block style (`metadata:` then `  key: v`), flow style
-/// (`metadata: {key: v, …}`) or JSON; empty when not found.
-fn metadata_field(body: &[String], key: &str) -> String {
-    let clean = |v: &str| {
-        let v = v.split(" #").next().unwrap_or("").trim();
-        v.trim_matches(|c| c == '"' || c == '\'').to_string()
-    };
-    let pat = format!("{key}:");
-    let mut in_meta = false;
-    for l in body {
-        let l = l.trim_end_matches(['\n', '\r']);
-        if let Some(rest) = l.strip_prefix("metadata:") {
-            if rest.trim().is_empty() {
-                in_meta = true;
-                continue;
-            }
-            let inner = rest.trim().trim_start_matches('{').trim_end_matches('}');
-            return inner
-                .split(',')
-                .find_map(|e| e.trim().strip_prefix(&pat).map(clean))
-                .unwrap_or_default();
-        } else if in_meta {
-            if !l.starts_with([' ', '\t']) && !l.trim().is_empty() {
-                break;
-            }
-            let indent = l.len() - l.trim_start().len();
-            if indent <= 2
-                && let Some(v) = l.trim_start().strip_prefix(&pat)
-            {
-                return clean(v);
-            }
-        }
-    }
-    json_field(body, key).unwrap_or_default()
 }
 
 impl Split {

@@ -68,6 +68,35 @@ impl<'d, 's> Index<'d, 's> {
         self.options.broken_files.binary_search(&file).is_ok()
     }
 
+    /// How a missing reference target is worded, from its near miss: `which does not exist
+    /// (the set has `ns/name`)`, or, in a closed world without one, `which is not in the
+    /// linted set (closed world)`.
+    pub fn missing_reason(hint: Option<&String>) -> String {
+        match hint {
+            Some(h) => format!("which does not exist (the set has `{h}`)"),
+            None => "which is not in the linted set (closed world)".to_string(),
+        }
+    }
+
+    /// A Kubernetes Service named by an Istio host, resolved under the policy: a host that
+    /// names its namespace (`name.ns…`) takes no same-name near miss from another namespace.
+    pub fn resolve_service_host(
+        &self,
+        namespace: &str,
+        name: &str,
+        host: &str,
+        from: crate::source::FileId,
+    ) -> Resolved<ObjId> {
+        self.resolve_ref(
+            "",
+            "Service",
+            namespace,
+            name,
+            host.contains('.'),
+            Some(from),
+        )
+    }
+
     /// True with `--closed-world`: the set is complete, so an absent object does not exist.
     /// For rules whose "target" is not a name (a revision a webhook would declare, a Service
     /// that would expose a port): they ask this instead of reading the option.

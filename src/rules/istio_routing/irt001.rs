@@ -121,10 +121,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
             match resolved {
                 Resolved::Found(_) | Resolved::External => {}
                 Resolved::Missing { hint } => {
-                    let missing = match &hint {
-                        Some(h) => format!("which does not exist (the set has `{h}`)"),
-                        None => "which is not in the linted set (closed world)".to_string(),
-                    };
+                    let missing = Index::missing_reason(hint.as_ref());
                     let help = match hint {
                         Some(h) => {
                             format!("did you mean `{h}`? Name the Gateway as `<namespace>/<name>`")

@@ -196,24 +196,12 @@ fn concrete<'d>(
     if let Some((sns, name)) = service_ref(ix, host, ns) {
         let resolved = svc_cache
             .entry((sns, name, host.contains('.')))
-            .or_insert_with(|| {
-                ix.resolve_ref(
-                    "",
-                    "Service",
-                    sns,
-                    name,
-                    host.contains('.'),
-                    Some(obj.root.file()),
-                )
-            })
+            .or_insert_with(|| ix.resolve_service_host(sns, name, host, obj.root.file()))
             .clone();
         match resolved {
             Resolved::Found(_) | Resolved::External => {}
             Resolved::Missing { hint } => {
-                let why = match &hint {
-                    Some(h) => format!("which does not exist (the set has `{h}`)"),
-                    None => "which is not in the linted set (closed world)".to_string(),
-                };
+                let why = Index::missing_reason(hint.as_ref());
                 let help = match &hint {
                     Some(h) => {
                         let (hns, hname) = h.split_once('/').unwrap_or((sns, h));
