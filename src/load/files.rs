@@ -53,6 +53,10 @@ pub enum Notice {
     BrokenSymlink { path: String },
     /// A FIFO, socket or device with a manifest extension met while walking a directory.
     SkippedSpecialFile { path: String },
+    /// A symbolic link met while walking a directory that leads out of the directory given on
+    /// the command line (to `/`, `/sys`, another checkout): never followed, so a walk stays
+    /// inside what the user asked to lint.
+    SkippedOutsideLink { path: String },
     /// A directory given on the command line in which nothing was found to lint.
     NoManifests { dir: String },
 }
@@ -66,6 +70,7 @@ impl Notice {
             | Notice::SymlinkLoop { path }
             | Notice::BrokenSymlink { path }
             | Notice::SkippedSpecialFile { path }
+            | Notice::SkippedOutsideLink { path }
             | Notice::SkippedKustomization { path } => path,
         }
     }
@@ -91,6 +96,11 @@ impl fmt::Display for Notice {
             Notice::SkippedSpecialFile { path } => {
                 write!(f, "skipped {path}: not a regular file")
             }
+            Notice::SkippedOutsideLink { path } => write!(
+                f,
+                "skipped {path}: symbolic link out of the linted directory (name its target \
+                 on the command line to lint it)"
+            ),
             Notice::NoManifests { dir } => {
                 write!(f, "no .yaml, .yml or .json files found in {dir}")
             }
@@ -278,12 +288,23 @@ fn walk_dir(
         (candidates.len(), notices.len(), errors.len());
     let mut charts = Vec::new();
     let mut kustomizations = Vec::new();
+    let mut outside = Vec::new();
+    // Links are followed only while they stay inside the directory given.
+    let real_root = fs::canonicalize(root).ok();
 
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
+            if e.depth() > 0
+                && e.path_is_symlink()
+                && let Some(real_root) = &real_root
+                && fs::canonicalize(e.path()).is_ok_and(|t| !t.starts_with(real_root))
+            {
+                outside.push(display_of(&prefix, root, e.path()));
+                return false;
+            }
             if !e.file_type().is_dir() {
                 return true;
             }
@@ -329,7 +350,13 @@ fn walk_dir(
         && notices.len() == notices_before
         && errors.len() == errors_before
         && charts.is_empty()
-        && kustomizations.is_empty();
+        && kustomizations.is_empty()
+        && outside.is_empty();
+    notices.extend(
+        outside
+            .into_iter()
+            .map(|path| Notice::SkippedOutsideLink { path }),
+    );
     notices.extend(
         charts
             .into_iter()
@@ -1006,9 +1033,12 @@ mod tests {
         let t = TempDir::new();
         t.write("real/a.yaml", "a: 1\n");
         t.write("other/b.yaml", "b: 1\n");
-        // followed symlinked dir and file
+        // symlinked dir and file out of the tree: skipped with a notice each
         symlink(t.path("other"), t.path("real/linked-dir")).unwrap();
         symlink(t.path("other/b.yaml"), t.path("real/linked.yaml")).unwrap();
+        // a link inside the tree is followed
+        t.write("real/sub/c.yaml", "c: 1\n");
+        symlink(t.path("real/sub"), t.path("real/inside")).unwrap();
         // loop back to an ancestor
         symlink(t.path("real"), t.path("real/loop")).unwrap();
         // self-referencing link and a broken link
@@ -1017,17 +1047,23 @@ mod tests {
         let d = discover(&[t.arg("real")], "-");
         let r = t.arg("real");
         assert!(d.errors.is_empty(), "{:?}", d.errors);
-        // b.yaml is reached twice (via the dir link and the file link): loaded once, under the
-        // smaller display path.
+        // c.yaml is reached twice (via the link and its directory): loaded once, under the
+        // smaller display path. Nothing of other/ is read.
         assert_eq!(
             paths(&d),
-            [format!("{r}/a.yaml"), format!("{r}/linked-dir/b.yaml")]
+            [format!("{r}/a.yaml"), format!("{r}/inside/c.yaml")]
         );
         assert_eq!(
             d.notices,
             [
                 Notice::BrokenSymlink {
                     path: format!("{r}/broken.yaml")
+                },
+                Notice::SkippedOutsideLink {
+                    path: format!("{r}/linked-dir")
+                },
+                Notice::SkippedOutsideLink {
+                    path: format!("{r}/linked.yaml")
                 },
                 Notice::SymlinkLoop {
                     path: format!("{r}/loop")
