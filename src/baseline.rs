@@ -1,11 +1,16 @@
-//! Baselines: record today's findings by fingerprint (rule, resource, field path: not line
-//! numbers, so edits elsewhere keep them valid) and later report only new ones.
+//! Baselines: record today's findings by fingerprint (rule, resource, field path and file: not
+//! line numbers, so edits elsewhere keep them valid) and later report only new ones. Version 1
+//! files (no file path in the fingerprint) are still read.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::source::Sources;
+
+/// The version [`write`] produces.
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct File {
@@ -22,11 +27,11 @@ struct Entry {
 }
 
 /// Serialises the findings as a baseline document.
-pub fn write(findings: &[Finding]) -> String {
+pub fn write(findings: &[Finding], sources: &Sources) -> String {
     let mut entries: Vec<Entry> = findings
         .iter()
         .map(|f| Entry {
-            fingerprint: f.fingerprint(),
+            fingerprint: f.baseline_fingerprint(sources),
             code: f.code.to_string(),
             resource: f
                 .resource
@@ -41,7 +46,7 @@ pub fn write(findings: &[Finding]) -> String {
         .collect();
     entries.sort();
     let mut s = serde_json::to_string_pretty(&File {
-        version: 1,
+        version: VERSION,
         findings: entries,
     })
     .unwrap_or_default();
@@ -51,17 +56,23 @@ pub fn write(findings: &[Finding]) -> String {
 
 /// Drops the findings recorded in `baseline` (each entry absorbs one finding). Returns how
 /// many were dropped, or an error message when the baseline cannot be read.
-pub fn filter(findings: &mut Vec<Finding>, baseline: &str) -> Result<usize, String> {
+pub fn filter(
+    findings: &mut Vec<Finding>,
+    baseline: &str,
+    sources: &Sources,
+) -> Result<usize, String> {
     let file: File = serde_json::from_str(baseline).map_err(|e| e.to_string())?;
-    if file.version != 1 {
-        return Err(format!("unsupported baseline version {}", file.version));
-    }
+    let fingerprint: fn(&Finding, &Sources) -> String = match file.version {
+        1 => |f, _| f.fingerprint(),
+        VERSION => |f, s| f.baseline_fingerprint(s),
+        v => return Err(format!("unsupported baseline version {v}")),
+    };
     let mut counts: HashMap<String, usize> = HashMap::new();
     for e in file.findings {
         *counts.entry(e.fingerprint).or_default() += 1;
     }
     let before = findings.len();
-    findings.retain(|f| match counts.get_mut(&f.fingerprint()) {
+    findings.retain(|f| match counts.get_mut(&fingerprint(f, sources)) {
         Some(n) if *n > 0 => {
             *n -= 1;
             false

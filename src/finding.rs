@@ -95,6 +95,44 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// The identity a baseline records (version 2): the rule, the resource and field path as
+    /// [`Finding::fingerprint`], plus the file's path, so a baseline written for `staging/`
+    /// never silences `prod/`; for findings without a resource (YAML001-003, MLN003 …) also the
+    /// position and text of the offending node, so one baselined syntax error never absorbs
+    /// another.
+    pub fn baseline_fingerprint(&self, sources: &crate::source::Sources) -> String {
+        let file = sources.files.get(self.location.file.0 as usize);
+        let path = file.map(|f| f.path.trim_start_matches("./")).unwrap_or("");
+        let r = self.resource.clone().unwrap_or_default();
+        let (position, text) = match (&self.resource, file) {
+            (None, Some(f)) => {
+                let lc = f.line_col(self.location.span.start);
+                let text: String = f
+                    .text
+                    .get(self.location.span.range())
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                (format!("{}:{}", lc.line, lc.column), text)
+            }
+            _ => (String::new(), String::new()),
+        };
+        fnv(&[
+            self.code,
+            &r.api_version,
+            &r.kind,
+            r.namespace.as_deref().unwrap_or(""),
+            &r.name,
+            &self.field_path,
+            path,
+            &position,
+            &text,
+        ])
+    }
+}
+
 /// FNV-1a, 64 bit: a small stable hash (not for security).
 fn fnv(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;

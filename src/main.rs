@@ -381,8 +381,11 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
     let mut outcomes = outcomes;
     if let Some(path) = &cli.write_baseline {
-        std::fs::write(path, meshlint::baseline::write(&outcomes.findings))
-            .map_err(|e| miette!("cannot write {path}: {e}"))?;
+        std::fs::write(
+            path,
+            meshlint::baseline::write(&outcomes.findings, &sources),
+        )
+        .map_err(|e| miette!("cannot write {path}: {e}"))?;
         if !cli.quiet {
             let _ = writeln!(
                 stderr,
@@ -394,7 +397,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
     if let Some(path) = &cli.baseline {
         let text = std::fs::read_to_string(path).map_err(|e| miette!("cannot read {path}: {e}"))?;
-        let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text)
+        let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text, &sources)
             .map_err(|e| miette!(help = "write one with --write-baseline", "{path}: {e}"))?;
         if !cli.quiet && dropped > 0 {
             let _ = writeln!(

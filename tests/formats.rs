@@ -338,3 +338,68 @@ fn baseline_hides_known_findings_even_when_lines_move() {
     assert_eq!(with(&[]).status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_baseline_is_per_file_and_per_syntax_error() {
+    let dir = std::env::temp_dir().join(format!("meshlint-baseline-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for env in ["staging", "prod"] {
+        std::fs::create_dir_all(dir.join(env)).unwrap();
+    }
+    let bad = std::fs::read_to_string("fixtures/ALB002/bad-two-paths.yaml").unwrap();
+    std::fs::write(dir.join("staging/a.yaml"), &bad).unwrap();
+    std::fs::write(dir.join("prod/a.yaml"), &bad).unwrap();
+    // Two syntax errors in one file; the baseline is written while only the first exists.
+    let broken_one = "a: [\n";
+    std::fs::write(dir.join("staging/broken.yaml"), broken_one).unwrap();
+    let baseline = dir.join("baseline.json");
+    let run = |args: &[&str]| bin().current_dir(&dir).args(args).output().unwrap();
+    let w = run(&["--write-baseline", baseline.to_str().unwrap(), "staging"]);
+    assert_eq!(
+        w.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&w.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    assert_eq!(b["version"], 2);
+
+    let codes = |o: &Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["code"].as_str().unwrap(),
+                    f["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // A baseline written for staging/ never silences prod/.
+    let o = run(&[
+        "--format",
+        "json",
+        "--baseline",
+        "baseline.json",
+        "staging",
+        "prod",
+    ]);
+    let got = codes(&o);
+    assert!(
+        !got.is_empty() && got.iter().all(|c| c.ends_with("prod/a.yaml")),
+        "{got:?}"
+    );
+    // One baselined syntax error never absorbs another one in the same file.
+    std::fs::write(
+        dir.join("staging/broken.yaml"),
+        format!("{broken_one}---\nb: {{\n"),
+    )
+    .unwrap();
+    let o = run(&["--format", "json", "--baseline", "baseline.json", "staging"]);
+    assert_eq!(codes(&o), vec!["YAML001 staging/broken.yaml"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
