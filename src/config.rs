@@ -204,7 +204,20 @@ pub fn parse(file: &SourceFile) -> Result<Config, Vec<ConfigError>> {
     for (k, v) in root.entries() {
         let key = k.as_str().unwrap_or("");
         match key {
-            "select" => cfg.select = Some(r.rules(v)),
+            "select" => {
+                let rules = r.rules(v);
+                // `select: []` would silently run nothing: say so instead.
+                let empty = (v.is_seq() && v.items().next().is_none())
+                    || (v.is_scalar() && v.as_text().is_some_and(|t| t.trim().is_empty()));
+                if empty {
+                    r.error(
+                        v,
+                        "`select` lists no rule: remove it to run every rule, or name the rules \
+                         to run",
+                    );
+                }
+                cfg.select = Some(rules);
+            }
             "ignore" => cfg.ignore = r.rules(v),
             "severity" => {
                 if !v.is_map() {
@@ -297,6 +310,13 @@ mod tests {
         assert_eq!(c.severity, vec![("GKE002", Severity::Warning)]);
         assert_eq!(c.fail_on.as_deref(), Some("error"));
         assert_eq!(c.closed_world, Some(true));
+        let e = parse(&SourceFile::new(
+            ".meshlint.yaml".into(),
+            "select: []\n".into(),
+        ))
+        .unwrap_err();
+        assert_eq!(e[0].line, 1);
+        assert!(e[0].message.contains("`select` lists no rule"), "{e:?}");
         assert_eq!(c.namespace.as_deref(), Some("apps"));
         assert_eq!(c.external[0].name, "app-cert");
         let c = cfg("include: ['k8s/**']\nexclude: ['k8s/legacy/**']\n").unwrap();

@@ -178,7 +178,7 @@ fn load_config(path: Option<&str>) -> miette::Result<Config> {
         return Ok(Config::default());
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|e| miette!("cannot read {shown}: {e}"))?;
+    let text = read_side_file(&path).map_err(|e| miette!("cannot read {shown}: {e}"))?;
     config::parse(&SourceFile::new(shown.clone(), text)).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         miette!(
@@ -381,10 +381,14 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
     let mut outcomes = outcomes;
     if let Some(path) = &cli.write_baseline {
-        std::fs::write(
-            path,
-            meshlint::baseline::write(&outcomes.findings, &sources),
-        )
+        // A baseline of a run that could not read all its inputs would forget their findings.
+        if fatal {
+            return Ok(ExitCode::from(2));
+        }
+        let inputs = input_files(&sources);
+        write_output(path, &inputs, |w| {
+            w.write_all(meshlint::baseline::write(&outcomes.findings, &sources).as_bytes())
+        })
         .map_err(|e| miette!("cannot write {path}: {e}"))?;
         if !cli.quiet {
             let _ = writeln!(
@@ -396,7 +400,8 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(path) = &cli.baseline {
-        let text = std::fs::read_to_string(path).map_err(|e| miette!("cannot read {path}: {e}"))?;
+        let text = read_side_file(std::path::Path::new(path))
+            .map_err(|e| miette!("cannot read {path}: {e}"))?;
         let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text, &sources)
             .map_err(|e| miette!(help = "write one with --write-baseline", "{path}: {e}"))?;
         if !cli.quiet && dropped > 0 {
@@ -425,11 +430,14 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let inputs = if cli.output.is_empty() {
+        Vec::new()
+    } else {
+        input_files(&sources)
+    };
     for (format, path) in &cli.output {
-        let written = std::fs::File::create(path).and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            report::render(*format, &report, &sources, &mut w, false)?;
-            w.flush()
+        let written = write_output(path, &inputs, |w| {
+            report::render(*format, &report, &sources, w, false)
         });
         if let Err(e) = written {
             return Err(miette!("cannot write {path}: {e}"));
@@ -460,6 +468,79 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Config and baseline files are small: refuse anything but a regular file, and anything
+/// larger than this, before reading it (`/dev/zero` or a FIFO fails at once).
+const MAX_SIDE_FILE: u64 = 64 << 20;
+
+fn read_side_file(path: &std::path::Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_SIDE_FILE {
+        return Err(format!("larger than {} MiB", MAX_SIDE_FILE >> 20));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_SIDE_FILE + 1).read_to_string(&mut text)
+        })
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_SIDE_FILE {
+        return Err(format!("larger than {} MiB", MAX_SIDE_FILE >> 20));
+    }
+    Ok(text)
+}
+
+/// The linted files as real paths, so that no output overwrites one of them.
+fn input_files(sources: &Sources) -> Vec<std::path::PathBuf> {
+    sources
+        .files
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(&f.path).ok())
+        .collect()
+}
+
+/// Writes `path` atomically (a temporary file beside it, then a rename), and never over one of
+/// the linted files.
+fn write_output(
+    path: &str,
+    inputs: &[std::path::PathBuf],
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let target = std::path::Path::new(path);
+    if let Ok(real) = std::fs::canonicalize(target)
+        && inputs.contains(&real)
+    {
+        return Err(std::io::Error::other(
+            "it is one of the linted files; choose another output path",
+        ));
+    }
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.meshlint-{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&tmp).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        render(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()
+    });
+    match result.and_then(|_| std::fs::rename(&tmp, target)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// `--statistics`: findings per rule, most frequent first.

@@ -403,3 +403,55 @@ fn a_baseline_is_per_file_and_per_syntax_error() {
     assert_eq!(codes(&o), vec!["YAML001 staging/broken.yaml"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_never_overwrite_inputs_and_side_files_are_bounded() {
+    let dir = std::env::temp_dir().join(format!("meshlint-outputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = std::fs::read_to_string("fixtures/ALB002/bad-two-paths.yaml").unwrap();
+    std::fs::write(dir.join("a.yaml"), &bad).unwrap();
+    let run = |args: &[&str]| bin().current_dir(&dir).args(args).output().unwrap();
+
+    // --output onto a linted file: refused, the file untouched.
+    let o = run(&["--output", "json=a.yaml", "a.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("cannot write a.yaml: it is one of the linted files"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("a.yaml")).unwrap(), bad);
+    // Written atomically: the result and no temporary file beside it.
+    let o = run(&["--output", "json=out.json", "a.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["a.yaml", "out.json"]);
+
+    // A baseline of a run with a missing input is not written.
+    let o = run(&["--write-baseline", "base.json", "a.yaml", "missing.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("base.json").exists());
+
+    // Config and baseline from /dev/zero fail at once instead of growing without bound.
+    let started = std::time::Instant::now();
+    for flag in ["--config", "--baseline"] {
+        let o = run(&[flag, "/dev/zero", "a.yaml"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .contains("cannot read /dev/zero: not a regular file"),
+            "{flag}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&dir);
+}
