@@ -111,6 +111,20 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
             let Some(close) = rest.find(']') else {
                 continue;
             };
+            // Inside a block or quoted scalar it is text (a ConfigMap's script, a values
+            // string), not a comment.
+            if index
+                .objects
+                .iter()
+                .filter(|o| o.root.file() == file && o.origin().is_none())
+                .filter(|o| {
+                    let sp = o.root.span();
+                    sp.start as usize <= start && start <= sp.end as usize
+                })
+                .any(|o| in_scalar(o.root, start as u32))
+            {
+                continue;
+            }
             let codes: Vec<String> = rest[..close]
                 .split(',')
                 .map(str::trim)
@@ -147,6 +161,39 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
         }
     }
     out
+}
+
+/// True if byte `pos` lies inside a scalar's text below `node`. Descends
+/// only into nodes whose span holds `pos`, with a bound on the nodes visited (aliases share
+/// nodes).
+fn in_scalar(node: crate::yaml::Node<'_, '_>, pos: u32) -> bool {
+    let holds = |n: crate::yaml::Node<'_, '_>| {
+        let sp = n.span();
+        sp.start <= pos && pos <= sp.end
+    };
+    let mut stack = vec![node];
+    let mut budget = 100_000;
+    while let Some(n) = stack.pop() {
+        budget -= 1;
+        if budget == 0 {
+            return false;
+        }
+        if n.is_scalar() {
+            let sp = n.span();
+            // A block scalar's span starts at its first content byte, where a comment-like
+            // line would start; a plain scalar never starts with `#`.
+            if sp.start <= pos && pos < sp.end {
+                return true;
+            }
+        } else if n.is_map() {
+            for (k, v) in n.entries() {
+                stack.extend([k, v].into_iter().filter(|c| holds(*c)));
+            }
+        } else if n.is_seq() {
+            stack.extend(n.items().filter(|c| holds(*c)));
+        }
+    }
+    false
 }
 
 /// Removes suppressed findings and adds MLN001 (unused) and MLN002 (no reason) findings.
