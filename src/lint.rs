@@ -296,6 +296,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     }
 
     for f in &mut raw {
+        cap_related(f);
         f.field_path = field_path(&docs, &synthesised, f.location);
         if let Some((_, s)) = settings.severity.iter().find(|(c, _)| *c == f.code) {
             f.severity = *s;
@@ -345,6 +346,20 @@ fn key_text(k: &Key<'_>) -> String {
         format!("{kind} {name}")
     } else {
         format!("{kind} {ns}/{name}")
+    }
+}
+
+/// Related locations shown per finding, at most: a cause shared by N×M objects must not
+/// print N×M lines (the last one kept says how many were left out).
+pub const MAX_RELATED: usize = 20;
+
+fn cap_related(f: &mut Finding) {
+    if f.related.len() > MAX_RELATED {
+        let more = f.related.len() - MAX_RELATED;
+        f.related.truncate(MAX_RELATED);
+        if let Some(last) = f.related.last_mut() {
+            last.message = format!("{} (and {more} more like it, not shown)", last.message);
+        }
     }
 }
 

@@ -1744,3 +1744,62 @@ fn replay(bytes: &[u8]) {
         }
     }
 }
+
+/// Many Services and Deployments sharing one selector (every Service selects every pod
+/// template): linear output and no quadratic pairing. Each finding names a few workloads and
+/// keeps at most `MAX_RELATED` related locations, the last saying how many more there are.
+#[test]
+fn many_services_sharing_one_selector_stay_linear() {
+    let s = Scratch::new("shared-selector");
+    s.alb("in");
+    let mut text = String::new();
+    for i in 0..600 {
+        text.push_str(&format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: a}}\nspec:\n  \
+             selector: {{app: x}}\n  ports: [{{name: http, port: {p}, targetPort: {t}}}]\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: a}}\nspec:\n  \
+             selector: {{matchLabels: {{app: x}}}}\n  template:\n    metadata: {{labels: {{app: x}}}}\n    \
+             spec:\n      containers: [{{name: c, image: x, ports: [{{containerPort: {t}}}]}}]\n---\n",
+            p = 80 + i,
+            t = 8000 + i
+        ));
+    }
+    s.write("in/shared.yaml", &text);
+    let started = std::time::Instant::now();
+    let (run, v) = lint_dir(&s, "in");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stdout().len() < 8 << 20,
+        "{} bytes of JSON",
+        run.stdout().len()
+    );
+    let wrk002: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "WRK002")
+        .collect();
+    assert_eq!(wrk002.len(), 600);
+    let related = wrk002[0]["related"].as_array().unwrap();
+    assert_eq!(related.len(), meshlint::lint::MAX_RELATED);
+    assert!(
+        related[related.len() - 1]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(and 579 more like it, not shown)"),
+        "{}",
+        related[related.len() - 1]
+    );
+    assert!(
+        wrk002[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(" and 596 more "),
+        "{}",
+        wrk002[0]["message"]
+    );
+}

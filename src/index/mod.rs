@@ -84,6 +84,9 @@ impl<T> Resolved<T> {
 
 type Key<'d> = (&'d str, &'d str, &'d str, &'d str);
 
+/// A container port of a pod template: `(name, containerPort)`.
+pub type TemplatePort<'d> = (Option<&'d str>, Option<i64>);
+
 pub struct Index<'d, 's> {
     pub options: Options,
     pub objects: Vec<Object<'d, 's>>,
@@ -122,6 +125,7 @@ pub struct Index<'d, 's> {
     /// copy, not one per rule).
     host_table: std::sync::OnceLock<hosts::HostTable<'d>>,
     mesh_namespaces: std::sync::OnceLock<Option<HashSet<&'d str>>>,
+    template_ports: std::sync::OnceLock<Vec<Vec<TemplatePort<'d>>>>,
     routes: std::sync::OnceLock<routes::Routes<'d, 's>>,
 }
 
@@ -150,6 +154,7 @@ impl<'d, 's> Index<'d, 's> {
             mesh: MeshConfig::default(),
             host_table: std::sync::OnceLock::new(),
             mesh_namespaces: std::sync::OnceLock::new(),
+            template_ports: std::sync::OnceLock::new(),
             routes: std::sync::OnceLock::new(),
             objects,
         };
@@ -358,13 +363,38 @@ impl<'d, 's> Index<'d, 's> {
             .map(|&t| {
                 let n = match target {
                     IntOrName::Int(i) => Some(i),
-                    IntOrName::Name(name) => self.templates[t]
-                        .containers()
-                        .find_map(|c| c.port_named(name)),
+                    IntOrName::Name(name) => self.template_port_named(t, name),
                 };
                 (t, n)
             })
             .collect()
+    }
+
+    /// The container ports of template `t` as `(name, containerPort)`, in container order;
+    /// read once for all rules (Services that select many templates ask per pair).
+    pub fn template_ports(&self, t: usize) -> &[TemplatePort<'d>] {
+        self.template_ports
+            .get_or_init(|| {
+                self.templates
+                    .iter()
+                    .map(|tpl| {
+                        tpl.containers()
+                            .flat_map(|c| c.ports().map(|(n, p, _)| (n, p)).collect::<Vec<_>>())
+                            .collect()
+                    })
+                    .collect()
+            })
+            .get(t)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The number of the first container port of template `t` named `name` (R5).
+    pub fn template_port_named(&self, t: usize, name: &str) -> Option<i64> {
+        self.template_ports(t)
+            .iter()
+            .find(|(n, _)| *n == Some(name))
+            .and_then(|(_, p)| *p)
     }
 
     /// Gateways whose selector matches template `t`.

@@ -125,9 +125,37 @@ impl Finding {
         });
         self
     }
+    /// Adds the related locations of a cause shared by `total` objects, building only the
+    /// first [`crate::lint::MAX_RELATED`] of them; the last one says how many more there are.
+    pub fn related_many(
+        &mut self,
+        total: usize,
+        items: impl Iterator<Item = (Location, String)>,
+    ) -> &mut Self {
+        let max = crate::lint::MAX_RELATED;
+        for (i, (location, mut message)) in items.take(max).enumerate() {
+            if i + 1 == max && total > max {
+                message = format!("{message} (and {} more like it, not shown)", total - max);
+            }
+            self.related.push(Related { location, message });
+        }
+        self
+    }
     pub fn severity(&mut self, severity: Severity) -> &mut Self {
         self.severity = severity;
         self
+    }
+}
+
+/// `a, b, c and 12 more`: a list for a message, folded after `max` items so that a cause
+/// shared by many objects stays one readable line (the objects go in related locations).
+pub fn fold_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max.max(1)).map(|s| s.as_ref()).collect();
+    let rest = items.len().saturating_sub(shown.len());
+    if rest == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {rest} more", shown.join(", "))
     }
 }
 

@@ -42,6 +42,11 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
         return;
     }
     let membership = ix.membership();
+    // Whether each template's pods get a sidecar, decided once per template (a Service that
+    // selects many templates asks for each of its ports).
+    let proxied_cache: Vec<std::cell::OnceCell<bool>> = (0..ix.templates.len())
+        .map(|_| std::cell::OnceCell::new())
+        .collect();
     // Service ports a GKE Ingress sends traffic to: GKE infers their health check from the
     // readinessProbe of the container that declares the target port.
     let gke_backends: HashSet<(usize, usize)> = ix
@@ -71,7 +76,8 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 .map(|&t| {
                     // Injected proxies add their own ports; gateways listen where their
                     // Gateway servers say, whatever the containers declare.
-                    let proxied = matches!(membership.of(t), Some(Meshed::Sidecar) | None);
+                    let proxied = *proxied_cache[t]
+                        .get_or_init(|| matches!(membership.of(t), Some(Meshed::Sidecar) | None));
                     (t, resolve(ix, t, target, proxied))
                 })
                 .collect();
@@ -96,10 +102,9 @@ fn target_node<'d, 's>(port: &ServicePort<'d, 's>) -> Node<'d, 's> {
 }
 
 fn resolve(ix: &Index<'_, '_>, t: usize, target: IntOrName<'_>, proxied: bool) -> Res {
-    let tpl = &ix.templates[t];
     match target {
         IntOrName::Name(name) => {
-            if let Some(n) = tpl.containers().find_map(|c| c.port_named(name)) {
+            if let Some(n) = ix.template_port_named(t, name) {
                 return Res::Declared(n);
             }
             if proxied && let Some((_, n)) = PROXY_PORT_NAMES.iter().find(|(pn, _)| *pn == name) {
@@ -108,9 +113,7 @@ fn resolve(ix: &Index<'_, '_>, t: usize, target: IntOrName<'_>, proxied: bool) -
             Res::Missing
         }
         IntOrName::Int(n) => {
-            let declared = tpl
-                .containers()
-                .any(|c| c.ports().any(|(_, p, _)| p == Some(n)));
+            let declared = ix.template_ports(t).iter().any(|(_, p)| *p == Some(n));
             if declared || ix.is_gateway_template(t) || (proxied && PROXY_PORTS.contains(&n)) {
                 Res::Declared(n)
             } else {
@@ -206,17 +209,20 @@ fn named(
         if !decided {
             f.severity(Severity::Warning);
         }
-        for &t in &missing {
-            let tpl = &ix.templates[t];
-            f.related(
-                tpl.obj.loc(ports_anchor(ix, t)),
-                format!(
-                    "{}{} declares no port `{name}`",
-                    tpl.obj.display(),
-                    origin_note(&tpl.obj)
-                ),
-            );
-        }
+        f.related_many(
+            missing.len(),
+            missing.iter().map(|&t| {
+                let tpl = &ix.templates[t];
+                (
+                    tpl.obj.loc(ports_anchor(ix, t)),
+                    format!(
+                        "{}{} declares no port `{name}`",
+                        tpl.obj.display(),
+                        origin_note(&tpl.obj)
+                    ),
+                )
+            }),
+        );
         return;
     }
     numbers.sort_by_key(|(_, n)| *n);
@@ -258,14 +264,17 @@ fn named(
          (canary and stable alike)",
     );
     f.severity(Severity::Warning);
-    for &(t, r) in per_tpl {
-        let tpl = &ix.templates[t];
-        let msg = match r {
-            Res::Declared(n) => format!("in {} `{name}` is {n}", tpl.obj.display()),
-            _ => format!("{} declares no port `{name}`", tpl.obj.display()),
-        };
-        f.related(tpl.obj.loc(ports_anchor(ix, t)), msg);
-    }
+    f.related_many(
+        per_tpl.len(),
+        per_tpl.iter().map(|&(t, r)| {
+            let tpl = &ix.templates[t];
+            let msg = match r {
+                Res::Declared(n) => format!("in {} `{name}` is {n}", tpl.obj.display()),
+                _ => format!("{} declares no port `{name}`", tpl.obj.display()),
+            };
+            (tpl.obj.loc(ports_anchor(ix, t)), msg)
+        }),
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -284,11 +293,7 @@ fn numeric(
     let undeclared: Vec<usize> = per_tpl
         .iter()
         .filter(|(t, r)| {
-            *r == Res::Undeclared
-                && (gke
-                    || ix.templates[*t]
-                        .containers()
-                        .any(|c| c.ports().any(|(_, p, _)| p.is_some())))
+            *r == Res::Undeclared && (gke || ix.template_ports(*t).iter().any(|(_, p)| p.is_some()))
         })
         .map(|(t, _)| *t)
         .collect();
@@ -296,10 +301,16 @@ fn numeric(
         return;
     }
     let svc = &ix.services[s];
-    let names: Vec<String> = undeclared
+    // Named in the message: the first few (fold_list counts the rest).
+    let mut names: Vec<String> = undeclared
         .iter()
+        .take(3)
         .map(|&t| ix.templates[t].obj.display())
         .collect();
+    names.extend(std::iter::repeat_n(
+        String::new(),
+        undeclared.len() - names.len(),
+    ));
     let defaulted = if port.target_explicit {
         String::new()
     } else {
@@ -307,8 +318,7 @@ fn numeric(
     };
     let mut declared: Vec<i64> = undeclared
         .iter()
-        .flat_map(|&t| ix.templates[t].containers())
-        .flat_map(|c| c.ports().filter_map(|(_, p, _)| p).collect::<Vec<_>>())
+        .flat_map(|&t| ix.template_ports(t).iter().filter_map(|(_, p)| *p))
         .collect();
     declared.sort_unstable();
     declared.dedup();
@@ -320,11 +330,10 @@ fn numeric(
         format!(
             "they declare {} instead, so the number is probably wrong: unless the app also \
              listens on {number}, every connection through this port is refused",
-            declared
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            crate::rules::fold_list(
+                &declared.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+                5
+            )
         )
     };
     let f = em.violation(
@@ -336,7 +345,7 @@ fn numeric(
             svc.obj.display(),
             origin_note(&svc.obj),
             port.display(),
-            names.join(", ")
+            crate::rules::fold_list(&names, 3)
         ),
         format!(
             "set targetPort to the port the app listens on and declare it \
@@ -344,11 +353,14 @@ fn numeric(
         ),
     );
     f.severity(Severity::Info);
-    for &t in &undeclared {
-        let tpl = &ix.templates[t];
-        f.related(
-            tpl.obj.loc(ports_anchor(ix, t)),
-            format!("{} declares no port {number}", tpl.obj.display()),
-        );
-    }
+    f.related_many(
+        undeclared.len(),
+        undeclared.iter().map(|&t| {
+            let tpl = &ix.templates[t];
+            (
+                tpl.obj.loc(ports_anchor(ix, t)),
+                format!("{} declares no port {number}", tpl.obj.display()),
+            )
+        }),
+    );
 }

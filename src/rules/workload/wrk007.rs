@@ -1,6 +1,6 @@
 //! WRK007 workload-services-port-conflict.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::finding::Severity;
 use crate::index::{Index, Meshed};
@@ -117,7 +117,7 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                     Some(IntOrName::Int(n)) if (1..=65535).contains(&n) => n,
                     Some(IntOrName::Int(_)) => continue,
                     Some(IntOrName::Name(name)) => {
-                        match tpl.containers().find_map(|c| c.port_named(name)) {
+                        match ix.template_port_named(t, name) {
                             Some(n) => n,
                             None => continue, // WRK002's business
                         }
@@ -132,8 +132,25 @@ fn check(ix: &Index<'_, '_>, em: &mut Emitter<'_>) {
                 });
             }
         }
+        // Only entries on one container port (one Service port number on a gateway) can
+        // conflict: pair within those buckets, in input order, not all with all.
+        let bucket_key = |e: &Entry<'_, '_, '_>| {
+            if gateway {
+                e.port.port.unwrap_or_default()
+            } else {
+                e.container
+            }
+        };
+        let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            buckets.entry(bucket_key(e)).or_default().push(i);
+        }
         for (j, b) in entries.iter().enumerate() {
-            for a in &entries[..j] {
+            let earlier = buckets
+                .get(&bucket_key(b))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for a in earlier.iter().take_while(|&&i| i < j).map(|&i| &entries[i]) {
                 if a.svc == b.svc {
                     continue;
                 }
