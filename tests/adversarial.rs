@@ -1803,3 +1803,25 @@ fn many_services_sharing_one_selector_stay_linear() {
         wrk002[0]["message"]
     );
 }
+
+/// A merge key that brings in 100,000 keys is linear (it took 22 s when each merged key was
+/// compared with every other).
+#[test]
+fn a_merge_of_100k_keys_is_linear() {
+    let s = Scratch::new("big-merge");
+    s.alb("in");
+    let mut text = String::from("base: &b\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("  k{i}: v\n"));
+    }
+    text.push_str("obj:\n  <<: *b\n  k5: own\n");
+    s.write("in/merge.yaml", &text);
+    let started = std::time::Instant::now();
+    let (run, _) = lint_dir(&s, "in");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -591,17 +591,18 @@ impl<'s> State<'s, '_> {
             }
         }
         let mut out = own.clone();
-        let mut keys: Vec<Option<&str>> = Vec::new();
-        for kv in own.chunks_exact(2) {
-            keys.push(self.b.view(kv[0]).as_str());
-        }
-        let mut merged_keys: Vec<Option<&str>> = Vec::new();
+        // Keys already present: the mapping's own, then the merged ones in order (a hash set:
+        // a merge of 100k keys must not compare every pair).
+        let mut seen: std::collections::HashSet<&str> = own
+            .chunks_exact(2)
+            .filter_map(|kv| self.b.view(kv[0]).as_str())
+            .collect();
         for kv in merged.chunks_exact(2) {
-            let key = self.b.view(kv[0]).as_str();
-            if key.is_some() && (keys.contains(&key) || merged_keys.contains(&key)) {
+            if let Some(key) = self.b.view(kv[0]).as_str()
+                && !seen.insert(key)
+            {
                 continue;
             }
-            merged_keys.push(key);
             out.extend_from_slice(kv);
         }
         self.b.replace_pending(mark, out);
