@@ -510,12 +510,36 @@ fn read_file(path: &Path) -> Result<(Option<FileKey>, Decoded), String> {
         return Err(too_large());
     }
     let key = file_key(&meta, path);
-    let bytes = read_bounded(file, meta.len() as usize)?;
-    Ok((key, decode(bytes)))
+    // Sniff the first bytes: a binary file (NUL bytes, no UTF-16/32 byte-order mark) is not
+    // read further, however large it is.
+    let mut file = file;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut file)
+        .take(SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| io_message(&e))?;
+    if head.contains(&0) && !has_wide_bom(&head) {
+        return Ok((key, Decoded::Binary));
+    }
+    let mut bytes = head;
+    bytes.reserve((meta.len() as usize).saturating_sub(bytes.len()));
+    let rest = read_bounded(file, 0)?;
+    bytes.extend_from_slice(&rest);
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(too_large());
+    }
+    Ok((key, decode(bytes)?))
 }
 
 fn read_stdin() -> Result<Decoded, String> {
-    read_bounded(io::stdin().lock(), 0).map(decode)
+    read_bounded(io::stdin().lock(), 0).and_then(decode)
+}
+
+/// A UTF-16 or UTF-32 byte-order mark (their text holds NUL bytes).
+fn has_wide_bom(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+        || head.starts_with(&[0, 0, 0xFE, 0xFF])
 }
 
 fn read_bounded(reader: impl Read, size_hint: usize) -> Result<Vec<u8>, String> {
@@ -534,10 +558,13 @@ fn too_large() -> String {
     "larger than 4 GiB, which is not supported".to_string()
 }
 
-fn decode(mut bytes: Vec<u8>) -> Decoded {
+/// Decodes a file's bytes. Decoded text larger than the offset limit is refused (UTF-16 text
+/// grows by up to half when decoded to UTF-8: a 2.9 GB file would pass 4 GiB and wrap the
+/// offsets).
+fn decode(mut bytes: Vec<u8>) -> Result<Decoded, String> {
     let text = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
-        String::from_utf8(bytes).ok()
+        String::from_utf8(bytes).ok().map(Ok)
     } else if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) {
         decode_utf32(&bytes[4..], u32::from_le_bytes)
     } else if bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
@@ -547,32 +574,50 @@ fn decode(mut bytes: Vec<u8>) -> Decoded {
     } else if bytes.starts_with(&[0xFE, 0xFF]) {
         decode_utf16(&bytes[2..], u16::from_be_bytes)
     } else {
-        String::from_utf8(bytes).ok()
+        String::from_utf8(bytes).ok().map(Ok)
     };
     match text {
-        Some(t) if !t.as_bytes()[..t.len().min(SNIFF_LEN)].contains(&0) => Decoded::Text(t),
-        _ => Decoded::Binary,
+        Some(Err(())) => Err(too_large()),
+        Some(Ok(t)) if !t.as_bytes()[..t.len().min(SNIFF_LEN)].contains(&0) => Ok(Decoded::Text(t)),
+        _ => Ok(Decoded::Binary),
     }
 }
 
-fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
+/// Pushes decoded characters, stopping with `Err` once the text passes the offset limit.
+fn push_bounded(out: &mut String, c: char) -> Result<(), ()> {
+    out.push(c);
+    if out.len() as u64 > MAX_FILE_LEN {
+        Err(())
+    } else {
+        Ok(())
+    }
+}
+
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<Result<String, ()>> {
     if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .ok()
+    let mut out = String::with_capacity(bytes.len() / 2);
+    for c in char::decode_utf16(units) {
+        if push_bounded(&mut out, c.ok()?).is_err() {
+            return Some(Err(()));
+        }
+    }
+    Some(Ok(out))
 }
 
-fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
+fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<Result<String, ()>> {
     if !bytes.len().is_multiple_of(4) {
         return None;
     }
-    bytes
-        .chunks_exact(4)
-        .map(|c| char::from_u32(unit([c[0], c[1], c[2], c[3]])))
-        .collect()
+    let mut out = String::with_capacity(bytes.len() / 4);
+    for c in bytes.chunks_exact(4) {
+        if push_bounded(&mut out, char::from_u32(unit([c[0], c[1], c[2], c[3]]))?).is_err() {
+            return Some(Err(()));
+        }
+    }
+    Some(Ok(out))
 }
 
 /// `ELOOP` ("too many levels of symbolic links"); `io::ErrorKind::FilesystemLoop` is unstable.
