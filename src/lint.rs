@@ -121,6 +121,29 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     let read = objects.len();
     let defined_twice = drop_same_stream_duplicates(&mut objects, &mut raw);
     let dropped = read - objects.len();
+    // Embedded Helm values that do not parse: a syntax error at the value, never a gateway
+    // dropped in silence.
+    for o in &objects {
+        for (node, message) in synth::embedded_values_errors(o) {
+            let mut f = parse_finding(
+                node.file(),
+                crate::yaml::ParseError {
+                    span: node.span(),
+                    message: format!(
+                        "the Helm values of {} are not valid YAML ({message}): the gateway it \
+                         installs cannot be checked",
+                        o.display()
+                    ),
+                    kind: ParseErrorKind::Syntax,
+                },
+            );
+            f.resource = Some(o.resource());
+            f.help = "fix the values string (YAML inside the manifest's YAML), or move the values \
+                      to `valuesObject`"
+                .into();
+            raw.push(f);
+        }
+    }
     let helm_repos = synth::HelmRepos::new(&objects);
     // Each synthesised document remembers the object it comes from: it belongs to the
     // worlds that object belongs to.
@@ -169,7 +192,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
 
     let mut broken_files: Vec<FileId> = raw
         .iter()
-        .filter(|f| matches!(f.code, "YAML001" | "YAML003"))
+        .filter(|f| matches!(f.code, "YAML001" | "YAML003") && f.resource.is_none())
         .map(|f| f.location.file)
         .collect();
     broken_files.sort_unstable();

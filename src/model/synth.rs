@@ -747,6 +747,39 @@ fn qualified(obj: &Object<'_, '_>) -> String {
     }
 }
 
+/// Helm values strings of an Argo CD Application's gateway chart sources that do not parse:
+/// `(the values node, the parser's message)`. The gateway cannot be synthesised from them, and
+/// the engine says so at the value rather than dropping the gateway silently.
+pub fn embedded_values_errors<'d, 's>(obj: &Object<'d, 's>) -> Vec<(Node<'d, 's>, String)> {
+    if obj.group != "argoproj.io" || obj.kind != "Application" {
+        return Vec::new();
+    }
+    let Some(spec) = obj.spec() else {
+        return Vec::new();
+    };
+    let sources: Vec<Node<'d, 's>> = match spec.get("sources") {
+        Some(list) => list.items().collect(),
+        None => spec.get("source").into_iter().collect(),
+    };
+    let mut out = Vec::new();
+    for src in sources {
+        if src.str_at("chart") != Some("gateway") {
+            continue;
+        }
+        let Some(v) = src.path(&["helm", "values"]) else {
+            continue;
+        };
+        let Some(text) = v.as_str().filter(|_| v.is_scalar()) else {
+            continue;
+        };
+        let parsed = parse_stream(v.file(), text, &ParseLimits::default());
+        if let Some(e) = parsed.errors.first() {
+            out.push((v, e.message.clone()));
+        }
+    }
+    out
+}
+
 /// The gateway chart releases of an Argo CD Application (`spec.source` or `spec.sources[]`).
 fn argo_releases(obj: &Object<'_, '_>) -> Vec<ChartRelease> {
     let Some(spec) = obj.spec() else {
