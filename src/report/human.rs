@@ -220,7 +220,12 @@ pub(crate) fn is_unsafe(c: char) -> bool {
     (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         || matches!(
             c,
-            '\u{061C}'
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{FEFF}'
                 | '\u{200E}'
                 | '\u{200F}'
                 | '\u{2028}'
@@ -252,9 +257,11 @@ pub fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
 /// many `?` as they have bytes. Byte offsets and line starts are unchanged.
 fn sanitize_source(text: &str) -> Cow<'_, str> {
     // Fast path: every unsafe character contains one of these bytes (C0/DEL, or the lead byte of
-    // U+0080..U+009F, U+061C, U+2000..U+2FFF).
-    let suspicious =
-        |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') || matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2);
+    // U+0080..U+00BF, U+061C, U+1000..U+1FFF, U+2000..U+2FFF, U+F000..U+FFFF).
+    let suspicious = |b: u8| {
+        (b < 0x20 && b != b'\t' && b != b'\n')
+            || matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe1 | 0xe2 | 0xef)
+    };
     if !text.bytes().any(suspicious) {
         return Cow::Borrowed(text);
     }
@@ -405,6 +412,14 @@ mod tests {
     use super::*;
     use crate::finding::{Outcome, Related};
     use crate::source::{FileId, Span};
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        let name = "web\u{200B}\u{FEFF}-gw\u{00AD}";
+        assert_eq!(escape(name, false), "web\\u{200b}\\u{feff}-gw\\u{ad}");
+        assert_eq!(sanitize_source("a: x\u{200D}y\n"), "a: x???y\n");
+        assert_eq!(escape("名前: ✓", false), "名前: ✓");
+    }
 
     fn finding(file: u32, span: Span, severity: Severity) -> Finding {
         Finding {
