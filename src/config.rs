@@ -69,6 +69,14 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// The root of the Git work tree holding `start` (the nearest ancestor with a `.git`).
+pub fn git_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// The nearest `.meshlint.yaml` in `start` or its parents.
 pub fn find(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);

@@ -169,24 +169,40 @@ fn parse_output(s: &str) -> Result<(Format, String), String> {
 }
 
 /// The config file given with `--config`, else the nearest `.meshlint.yaml`, else defaults.
-fn load_config(path: Option<&str>) -> miette::Result<Config> {
+fn load_config(path: Option<&str>) -> miette::Result<(Config, Option<String>)> {
+    let mut notice = None;
     let path = match path {
         Some(p) => Some(std::path::PathBuf::from(p)),
-        None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
+        None => std::env::current_dir().ok().and_then(|d| {
+            let found = config::find(&d)?;
+            // A config above the Git work tree is someone else's: used, but said.
+            if let Some(root) = config::git_root(&d)
+                && found.parent().is_some_and(|dir| !dir.starts_with(&root))
+            {
+                notice = Some(format!(
+                    "using {}, found above the repository root {}",
+                    found.display(),
+                    root.display()
+                ));
+            }
+            Some(found)
+        }),
     };
     let Some(path) = path else {
-        return Ok(Config::default());
+        return Ok((Config::default(), None));
     };
     let shown = path.display().to_string();
     let text = read_side_file(&path).map_err(|e| miette!("cannot read {shown}: {e}"))?;
-    config::parse(&SourceFile::new(shown.clone(), text)).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        miette!(
-            help = "see the Configuration section of the README",
-            "invalid configuration {shown}:\n  {}",
-            list.join("\n  ")
-        )
-    })
+    config::parse(&SourceFile::new(shown.clone(), text))
+        .map(|c| (c, notice))
+        .map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            miette!(
+                help = "see the Configuration section of the README",
+                "invalid configuration {shown}:\n  {}",
+                list.join("\n  ")
+            )
+        })
 }
 
 fn resolve_rules(names: &[String], flag: &str) -> miette::Result<Vec<&'static Rule>> {
@@ -235,7 +251,16 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let start = Instant::now();
-    let cfg = load_config(cli.config.as_deref())?;
+    let (cfg, config_notice) = load_config(cli.config.as_deref())?;
+    if let Some(n) = config_notice
+        && !cli.quiet
+    {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "meshlint: {}",
+            report::human::escape(&n, false)
+        );
+    }
     let select = resolve_rules(&cli.select, "--select")?;
     let ignore = resolve_rules(&cli.ignore, "--ignore")?;
     // Command-line flags override the config file.

@@ -158,3 +158,30 @@ fn external_objects_resolve() {
     assert_eq!(codes(&out), vec!["IRT001", "TLS005"]);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_config_above_the_repository_root_is_used_with_a_notice() {
+    let d = project("above-root", "select: [ALB001]\n");
+    // `nested` is a Git work tree of its own; the config sits above it.
+    std::fs::create_dir_all(d.join("nested/.git")).unwrap();
+    std::fs::write(
+        d.join("nested/alb.yaml"),
+        std::fs::read_to_string(repo().join("fixtures/ALB001/bad.yaml")).unwrap(),
+    )
+    .unwrap();
+    let out = run(&d.join("nested"), &["--format", "json", "alb.yaml"]);
+    assert_eq!(codes(&out), vec!["ALB001"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("found above the repository root"), "{err}");
+    // Inside its own repository: no notice.
+    std::fs::create_dir_all(d.join(".git")).unwrap();
+    let out = run(
+        &d.join("nested/deeper"),
+        &["--format", "json", "../alb.yaml"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("found above the repository root"), "{err}");
+    let out = run(&d, &["--format", "json", "nested/alb.yaml"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("above the repository root"));
+    let _ = std::fs::remove_dir_all(&d);
+}
