@@ -304,10 +304,8 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     } else {
         cli.paths.clone()
     };
-    let mut found = files::discover(&paths, &cli.stdin_filename);
-    found
-        .inputs
-        .retain(|i| i.path == cli.stdin_filename || cfg.wants(&i.path));
+    // Excluded files are never read.
+    let found = files::discover_filtered(&paths, &cli.stdin_filename, &|p| cfg.wants(p));
     let mut stderr = std::io::stderr().lock();
     if !cli.quiet {
         for n in &found.notices {

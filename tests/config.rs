@@ -185,3 +185,24 @@ fn a_config_above_the_repository_root_is_used_with_a_notice() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("above the repository root"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn excluded_files_are_never_read() {
+    let d = project("excluded-unread", "exclude: [\"k8s/huge.yaml\"]\n");
+    // A 5 GiB sparse file: reading it would be refused as too large (exit 2).
+    let f = std::fs::File::create(d.join("k8s/huge.yaml")).unwrap();
+    f.set_len(5 << 30).unwrap();
+    let out = run(&d, &["--format", "json", "--select", "ALB001", "k8s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(codes(&out), vec!["ALB001"]);
+    // Without the exclusion it is read, and refused.
+    std::fs::write(d.join(".meshlint.yaml"), "select: [ALB001]\n").unwrap();
+    let out = run(&d, &["--format", "json", "k8s"]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -148,6 +148,16 @@ pub struct Discovered {
 ///   its smallest display path.
 /// * Text may be UTF-8 (a BOM is dropped) or, with a BOM, UTF-16 or UTF-32.
 pub fn discover(paths: &[String], stdin_name: &str) -> Discovered {
+    discover_filtered(paths, stdin_name, &|_| true)
+}
+
+/// [`discover`], reading only the files whose display path `wanted` accepts (the config's
+/// `include`/`exclude`): an excluded file is never opened.
+pub fn discover_filtered(
+    paths: &[String],
+    stdin_name: &str,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Discovered {
     let mut candidates = Vec::new();
     let mut notices = Vec::new();
     let mut errors = Vec::new();
@@ -160,7 +170,9 @@ pub fn discover(paths: &[String], stdin_name: &str) -> Discovered {
         }
     }
     let mut seen = HashSet::new();
-    candidates.retain(|c: &Candidate| seen.insert((c.display.clone(), c.path.clone())));
+    candidates.retain(|c: &Candidate| {
+        wanted(&c.display) && seen.insert((c.display.clone(), c.path.clone()))
+    });
 
     let (stdin, read) = rayon::join(
         || want_stdin.then(read_stdin),
