@@ -191,7 +191,7 @@ fn load_config(path: Option<&str>) -> miette::Result<(Config, Option<String>)> {
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let shown = path.display().to_string();
+    let shown = one_line(&path.display().to_string());
     let text = read_side_file(&path).map_err(|e| miette!("cannot read {shown}: {e}"))?;
     config::parse(&SourceFile::new(shown.clone(), text))
         .map(|c| (c, notice))
@@ -324,7 +324,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             miette!(
                 help = "check the path and its permissions",
                 "{}: {}",
-                e.path,
+                one_line(&e.path),
                 e.message
             )
             .as_ref(),
@@ -412,7 +412,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         write_output(path, &inputs, |w| {
             w.write_all(meshlint::baseline::write(&outcomes.findings, &sources).as_bytes())
         })
-        .map_err(|e| miette!("cannot write {path}: {e}"))?;
+        .map_err(|e| miette!("cannot write {}: {e}", one_line(path)))?;
         if !cli.quiet {
             let _ = writeln!(
                 stderr,
@@ -424,7 +424,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
     if let Some(path) = &cli.baseline {
         let text = read_side_file(std::path::Path::new(path))
-            .map_err(|e| miette!("cannot read {path}: {e}"))?;
+            .map_err(|e| miette!("cannot read {}: {e}", one_line(path)))?;
         let dropped = meshlint::baseline::filter(&mut outcomes.findings, &text, &sources)
             .map_err(|e| miette!(help = "write one with --write-baseline", "{path}: {e}"))?;
         if !cli.quiet && dropped > 0 {
@@ -463,7 +463,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             report::render(*format, &report, &sources, w, false)
         });
         if let Err(e) = written {
-            return Err(miette!("cannot write {path}: {e}"));
+            return Err(miette!("cannot write {}: {e}", one_line(path)));
         }
     }
     let format = cli.format.unwrap_or_else(|| {
@@ -491,6 +491,13 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A path (or other text from outside) for an error line: newlines and control characters
+/// escaped, so that no part of it starts a line of its own (under GitHub Actions a line
+/// starting `::` is a workflow command).
+fn one_line(s: &str) -> String {
+    report::human::escape(s, false).into_owned()
 }
 
 /// Config and baseline files are small: refuse anything but a regular file, and anything

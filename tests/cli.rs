@@ -405,3 +405,23 @@ fn rule_explains_itself_by_code_or_id() {
     let out = run(&["--color", "never", "fixtures/ALB001/bad.yaml"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("meshlint rule ALB001"));
 }
+
+#[test]
+fn path_errors_cannot_start_a_workflow_command() {
+    let out = bin()
+        .args([
+            "--format",
+            "json",
+            "bad\n::error::pwned.yaml",
+            "\r::warning::x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().all(|l| !l.trim_start().starts_with("::")),
+        "{err}"
+    );
+    assert!(err.contains("bad\\u{a}::error::pwned.yaml"), "{err}");
+}
