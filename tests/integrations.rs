@@ -157,3 +157,47 @@ fn pre_commit_hooks_run_meshlint_on_the_whole_set_by_default() {
     assert!(files.get("pass_filenames").is_none());
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+#[test]
+fn hooks_and_the_action_pass_paths_after_a_double_dash() {
+    // A committed file named like a flag must be linted as a file.
+    let repo = temp("option-injection");
+    let evil = "--config=evil.yaml";
+    std::fs::write(
+        repo.join(evil),
+        std::fs::read_to_string(root().join("fixtures/ALB001/bad.yaml")).unwrap(),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let parsed = parse_stream(FileId(0), &text, &ParseLimits::default());
+    let hooks = parsed.docs[0].root().unwrap();
+    let files = hooks
+        .items()
+        .find(|h| h.str_at("id") == Some("meshlint-files"))
+        .expect("hook `meshlint-files`");
+    let args: Vec<String> = files
+        .get("args")
+        .map(|a| a.items().map(|a| a.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    assert_eq!(args.last().map(String::as_str), Some("--"));
+    // pre-commit runs: entry, args, then the staged file names.
+    let run = Command::new(files.str_at("entry").unwrap())
+        .args(&args)
+        .arg(evil)
+        .current_dir(&repo)
+        .env("PATH", path_with_bin())
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("ALB001"));
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    assert!(action.contains("$INPUT_ARGS -- $INPUT_PATHS"), "{action}");
+    let _ = std::fs::remove_dir_all(&repo);
+}
