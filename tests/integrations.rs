@@ -93,7 +93,7 @@ fn action_run_step_annotates_summarises_and_writes_sarif() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("## meshlint"), "{md}");
     assert!(
-        md.contains("| error | GKE001 `gke-sni-less-https-backend` |"),
+        md.contains("| error | GKE001 <code>gke-sni-less-https-backend</code> |"),
         "{md}"
     );
     let n_annotations = stdout.lines().filter(|l| l.starts_with("::")).count();
@@ -200,4 +200,53 @@ fn hooks_and_the_action_pass_paths_after_a_double_dash() {
     let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
     assert!(action.contains("$INPUT_ARGS -- $INPUT_PATHS"), "{action}");
     let _ = std::fs::remove_dir_all(&repo);
+}
+
+#[test]
+fn the_job_summary_escapes_manifest_text_and_stays_small() {
+    let dir = temp("summary-escape");
+    let hostile = |i: usize| {
+        serde_json::json!({
+            "severity": "error", "code": "ALB001", "id": "alb-target-type-service-type-mismatch",
+            "path": format!("k8s/`x`|<b>{i}.yaml"), "line": 1, "column": 2,
+            "message": "Service [click](https://evil.example) <img src=x> a|b `c` \u{202e}gnp.exe\u{200b}\n## heading",
+        })
+    };
+    let findings: Vec<serde_json::Value> = (0..600).map(hostile).collect();
+    let report = serde_json::json!({
+        "version": 1,
+        "findings": findings,
+        "unknown": [],
+        "summary": {"errors": 600, "warnings": 1, "infos": 0, "unknown": 0, "files": 1, "objects": 1},
+    });
+    let input = dir.join("report.json");
+    std::fs::write(&input, report.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(root().join("scripts/job_summary.py"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("600 errors, 1 warning, 0 infos in 1 file (1 object)"),
+        "{md}"
+    );
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| error |")).collect();
+    assert_eq!(rows.len(), 500);
+    let row = rows[0];
+    // Exactly the four cells: no `|` from the text splits a cell, no markup survives.
+    assert_eq!(row.matches(" | ").count(), 3, "{row}");
+    // The newline became a space: `## heading` is text inside the cell, not a heading.
+    assert!(!md.lines().any(|l| l.starts_with("## heading")), "{md}");
+    for bad in ["<img", "<b>", "](", "`", "\u{202e}", "\u{200b}"] {
+        assert!(!row.contains(bad), "{bad} in {row}");
+    }
+    assert!(md.contains("100 findings more not listed"), "{md}");
+    assert!(md.contains("| ALB001 | 100 |"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
