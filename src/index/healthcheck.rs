@@ -584,7 +584,8 @@ impl<'d, 's> Index<'d, 's> {
         let port = match ann("healthcheck-port") {
             Some(("traffic-port", n)) => Setting::set(HcPort::Serving, HcSource::Annotation, n),
             Some((v, n)) => {
-                let p = match crate::yaml::parse_int(v) {
+                // The controller reads the annotation with strconv.Atoi (decimal), not YAML rules.
+                let p = match v.trim().parse::<i64>().ok() {
                     Some(i) => HcPort::Number(i),
                     None => HcPort::Named(v),
                 };

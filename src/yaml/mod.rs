@@ -173,16 +173,13 @@ impl<'d, 's> Node<'d, 's> {
         parse_int(self.as_str()?)
     }
 
-    /// A boolean, only from a plain scalar (`true`/`false`, any case as YAML 1.1 allows).
+    /// A boolean, only from a plain scalar, resolved as kubectl's YAML decoder (go-yaml v2,
+    /// YAML 1.1) resolves it: see [`parse_bool`].
     pub fn as_bool(&self) -> Option<bool> {
         if self.style() != Some(Style::Plain) {
             return None;
         }
-        match self.as_str()? {
-            "true" | "True" | "TRUE" => Some(true),
-            "false" | "False" | "FALSE" => Some(false),
-            _ => None,
-        }
+        parse_bool(self.as_str()?)
     }
 
     /// Sequence items (empty for anything else).
@@ -241,14 +238,47 @@ impl<'d, 's> Node<'d, 's> {
 
 /// Parses a Go-style integer literal as Kubernetes' YAML decoder would accept for an int field.
 pub fn parse_int(s: &str) -> Option<i64> {
-    let t = s.strip_prefix('+').unwrap_or(s);
-    if let Some(h) = t.strip_prefix("0x") {
-        return i64::from_str_radix(h, 16).ok();
+    // go-yaml v2 (`resolve.go`): underscores removed, then Go's `strconv.ParseInt(s, 0, 64)`:
+    // an optional sign, then `0x`/`0X` hex, `0o`/`0O` or a leading `0` octal, `0b`/`0B`
+    // binary, else decimal. So `0673` is 443, `0x1BB` is 443, `4_43` is 443.
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    let (negative, t) = match plain.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, plain.strip_prefix('+').unwrap_or(&plain)),
+    };
+    if t.is_empty() || t.starts_with(['+', '-']) {
+        return None;
     }
-    if let Some(o) = t.strip_prefix("0o") {
-        return i64::from_str_radix(o, 8).ok();
+    let (digits, radix) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(o) = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")) {
+        (o, 8)
+    } else if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
+        (b, 2)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (&t[1..], 8)
+    } else {
+        (t, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
     }
-    t.parse::<i64>().ok()
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    Some(if negative { -v } else { v })
+}
+
+/// A YAML 1.1 boolean as go-yaml v2 (kubectl's decoder) resolves plain scalars:
+/// `y Y yes Yes YES true True TRUE on On ON` and `n N no No NO false False FALSE off Off OFF`.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Some(false)
+        }
+        _ => None,
+    }
 }
 
 /// Builds documents programmatically (used by the parser and for synthesised objects).
@@ -414,5 +444,50 @@ mod size_tests {
     fn nodes_stay_small() {
         // The tree's memory is mostly nodes: keep them compact.
         assert!(std::mem::size_of::<super::NodeData>() <= 24);
+    }
+}
+
+#[cfg(test)]
+mod resolution_tests {
+    use super::{parse_bool, parse_int};
+
+    #[test]
+    fn integers_resolve_as_go_yaml_v2_does() {
+        for (s, v) in [
+            ("443", 443),
+            ("+443", 443),
+            ("-443", -443),
+            ("0673", 443),
+            ("0o673", 443),
+            ("0x1BB", 443),
+            ("0X1bb", 443),
+            ("0b110111011", 443),
+            ("4_43", 443),
+            ("0", 0),
+        ] {
+            assert_eq!(parse_int(s), Some(v), "{s}");
+        }
+        for s in [
+            "", "-", "0x", "089", "4.43e2", "443.0", "--1", "+-1", "1e3", "0x1G",
+        ] {
+            assert_eq!(parse_int(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn booleans_resolve_as_yaml_1_1() {
+        for s in [
+            "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+        ] {
+            assert_eq!(parse_bool(s), Some(true), "{s}");
+        }
+        for s in [
+            "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+        ] {
+            assert_eq!(parse_bool(s), Some(false), "{s}");
+        }
+        for s in ["yES", "enabled", "1", "0", ""] {
+            assert_eq!(parse_bool(s), None, "{s}");
+        }
     }
 }
