@@ -300,6 +300,14 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     };
 
     let paths = if cli.paths.is_empty() {
+        // `helm template … | meshlint` would lint `.` and ignore the pipe: say how to read it.
+        if !cli.quiet && !std::io::stdin().is_terminal() {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "meshlint: no path given: linting `.`, not standard input; to lint what is piped \
+                 in, pass `-` (`helm template … | meshlint -`)"
+            );
+        }
         vec![".".to_string()]
     } else {
         cli.paths.clone()

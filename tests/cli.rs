@@ -425,3 +425,31 @@ fn path_errors_cannot_start_a_workflow_command() {
     );
     assert!(err.contains("bad\\u{a}::error::pwned.yaml"), "{err}");
 }
+
+#[test]
+fn no_path_with_a_pipe_says_how_to_read_stdin() {
+    let dir = std::env::temp_dir().join(format!("meshlint-nopath-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = bin()
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(b"apiVersion: v1\nkind: Service\n");
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no path given: linting `.`, not standard input; to lint what is piped in, pass `-`"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
