@@ -83,28 +83,16 @@ impl Finding {
 impl Finding {
     /// A stable identity across edits elsewhere: rule, resource and field path (no line numbers).
     pub fn fingerprint(&self) -> String {
-        let r = self.resource.clone().unwrap_or_default();
-        fnv(&[
-            self.code,
-            &r.api_version,
-            &r.kind,
-            r.namespace.as_deref().unwrap_or(""),
-            &r.name,
-            &self.field_path,
-        ])
+        self.identity(&[])
     }
-}
 
-impl Finding {
-    /// The identity a baseline records (version 2): the rule, the resource and field path as
-    /// [`Finding::fingerprint`], plus the file's path, so a baseline written for `staging/`
-    /// never silences `prod/`; for findings without a resource (YAML001-003, MLN003 …) also the
-    /// position and text of the offending node, so one baselined syntax error never absorbs
-    /// another.
+    /// The identity a baseline records (version 2): [`Finding::fingerprint`]'s parts plus the
+    /// file's path, so a baseline written for `staging/` never silences `prod/`; for findings
+    /// without a resource (YAML001-003, MLN003 …) also the position and text of the offending
+    /// node, so one baselined syntax error never absorbs another.
     pub fn baseline_fingerprint(&self, sources: &crate::source::Sources) -> String {
         let file = sources.files.get(self.location.file.0 as usize);
         let path = file.map(|f| f.path.trim_start_matches("./")).unwrap_or("");
-        let r = self.resource.clone().unwrap_or_default();
         let (position, text) = match (&self.resource, file) {
             (None, Some(f)) => {
                 let lc = f.line_col(self.location.span.start);
@@ -119,28 +107,26 @@ impl Finding {
             }
             _ => (String::new(), String::new()),
         };
-        fnv(&[
+        self.identity(&[path, &position, &text])
+    }
+
+    /// The hash of rule, resource and field path, then `extra`.
+    fn identity(&self, extra: &[&str]) -> String {
+        let r = self.resource.clone().unwrap_or_default();
+        let mut parts = vec![
             self.code,
             &r.api_version,
             &r.kind,
             r.namespace.as_deref().unwrap_or(""),
             &r.name,
             &self.field_path,
-            path,
-            &position,
-            &text,
-        ])
+        ];
+        parts.extend_from_slice(extra);
+        fnv(&parts)
     }
 }
 
-/// FNV-1a, 64 bit: a small stable hash (not for security).
+/// [`crate::source::fnv_parts`] as 16 hex digits.
 fn fnv(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for b in p.bytes().chain([0u8]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::source::fnv_parts(parts.iter().copied()))
 }

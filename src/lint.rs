@@ -10,7 +10,7 @@ use crate::model::{Object, synth};
 use crate::rules::meta::mln001::RULE as MLN001;
 use crate::rules::meta::mln003::RULE as MLN003;
 use crate::rules::{Emitter, Rule, registry};
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FNV_OFFSET, FileId, Sources, Span, fnv1a};
 use crate::yaml::{Document, ParseErrorKind, ParseLimits, parse_stream};
 
 /// What to run and how.
@@ -171,7 +171,8 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     let count = objects.len() + dropped;
 
     // Worlds: no world holds two definitions of one object (catalog §0.4).
-    let paths: Vec<String> = sources.files.iter().map(|f| f.path.clone()).collect();
+    let paths: std::sync::Arc<Vec<String>> =
+        std::sync::Arc::new(sources.files.iter().map(|f| f.path.clone()).collect());
     let defs: Vec<(Key<'_>, usize)> = objects[..real]
         .iter()
         // Nameless IstioOperators (istioctl `-f` overlays) in different files are
@@ -202,7 +203,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         external: settings.external.clone(),
         istio_version: settings.istio_version,
         broken_files,
-        paths: std::sync::Arc::new(paths.clone()),
+        paths: paths.clone(),
     };
     let enabled = |code: &str| registry::find(code).is_none_or(|r| settings.enabled(r));
     let pre = std::mem::take(&mut raw);
@@ -210,7 +211,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     // line (objects of one file stay together, in document order), so that which of two
     // objects a pairwise finding lands on never depends on how the files are named. Ties
     // (files with the same content): path.
-    let file_order: Vec<(u64, usize)> = {
+    let file_rank: Vec<usize> = {
         let mut keyed: Vec<(u64, &str, usize)> = sources
             .files
             .iter()
@@ -218,9 +219,9 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             .map(|(i, f)| (order_hash(&f.text), f.path.as_str(), i))
             .collect();
         keyed.sort_unstable();
-        let mut rank = vec![(0u64, 0usize); keyed.len()];
-        for (r, &(h, _, i)) in keyed.iter().enumerate() {
-            rank[i] = (h, r);
+        let mut rank = vec![0usize; keyed.len()];
+        for (r, &(_, _, i)) in keyed.iter().enumerate() {
+            rank[i] = r;
         }
         rank
     };
@@ -228,7 +229,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
         objects.sort_by_key(|o| {
             let file = o.root.file().0 as usize;
             (
-                file_order.get(file).map_or(usize::MAX, |&(_, r)| r),
+                file_rank.get(file).copied().unwrap_or(usize::MAX),
                 o.origin().is_some(),
                 o.root.span().start,
             )
@@ -262,6 +263,11 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             pos[f] = r;
         }
         let keys: Vec<String> = objects[..real].iter().map(|o| key_text(&key(o))).collect();
+        // Whether world `w` holds real object `i` (synthesised ones follow their origin).
+        let holds = |w: &worlds::World, i: usize| {
+            let o = &objects[i];
+            w.contains_object(o.root.file().0 as usize, &keys[i])
+        };
         let per_world: Vec<Vec<Finding>> = worlds
             .worlds
             .iter()
@@ -269,10 +275,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
                 let members: Vec<Object<'_, '_>> = objects
                     .iter()
                     .zip(&member_of)
-                    .filter(|(_, m)| {
-                        let o = &objects[**m];
-                        w.contains_object(o.root.file().0 as usize, &keys[**m])
-                    })
+                    .filter(|&(_, &m)| holds(w, m))
                     .map(|(o, _)| *o)
                     .collect();
                 lint_world(last_definition_wins(members, &pos))
@@ -288,10 +291,6 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
             })
             .collect();
         spans.sort_unstable();
-        let holds = |w: &worlds::World, i: usize| {
-            let o = &objects[i];
-            w.contains_object(o.root.file().0 as usize, &keys[i])
-        };
         let located = |loc: Location| -> Option<usize> {
             let (file, at) = (loc.file.0 as usize, loc.span.start);
             let upto = spans.partition_point(|&(f, s, _, _)| (f, s) <= (file, at));
@@ -319,7 +318,7 @@ pub fn run(sources: &Sources, settings: &Settings) -> Outcomes {
     }
 
     for f in &mut raw {
-        cap_related(f);
+        f.cap_related();
         f.field_path = field_path(&docs, &synthesised, f.location);
         if let Some((_, s)) = settings.severity.iter().find(|(c, _)| *c == f.code) {
             f.severity = *s;
@@ -373,40 +372,24 @@ fn key_text(k: &Key<'_>) -> String {
 }
 
 /// Related locations shown per finding, at most: a cause shared by N×M objects must not
-/// print N×M lines (the last one kept says how many were left out).
+/// print N×M lines (the last one kept says how many were left out; see
+/// `Finding::cap_related`).
 pub const MAX_RELATED: usize = 20;
-
-fn cap_related(f: &mut Finding) {
-    if f.related.len() > MAX_RELATED {
-        let more = f.related.len() - MAX_RELATED;
-        f.related.truncate(MAX_RELATED);
-        if let Some(last) = f.related.last_mut() {
-            last.message = format!("{} (and {more} more like it, not shown)", last.message);
-        }
-    }
-}
 
 /// A cheap hash of a file's content for ordering: its length and its first and last 4 KiB.
 fn order_hash(text: &str) -> u64 {
     let b = text.as_bytes();
     let head = &b[..b.len().min(4096)];
     let tail = &b[b.len().saturating_sub(4096)..];
-    let mut h: u64 = 0xcbf29ce484222325 ^ b.len() as u64;
-    for &x in head.iter().chain(tail) {
-        h ^= u64::from(x);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    fnv1a(
+        FNV_OFFSET ^ b.len() as u64,
+        head.iter().chain(tail).copied(),
+    )
 }
 
 /// FNV-1a over a file's text.
 fn text_hash(text: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    fnv1a(FNV_OFFSET, text.bytes())
 }
 
 /// The declared world root (config `sets:`) a path lies under: the shortest prefix of it

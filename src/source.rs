@@ -114,6 +114,24 @@ impl Sources {
     }
 }
 
+/// FNV-1a (64 bit) offset basis: the start of [`fnv1a`].
+pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
+/// FNV-1a, 64 bit, continued from `h` over `bytes`: a small stable hash (not for security)
+/// for fingerprints and name-independent orders.
+pub fn fnv1a(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+}
+
+/// FNV-1a over strings, each followed by a NUL (so `["ab", "c"]` and `["a", "bc"]` differ).
+pub fn fnv_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    parts
+        .into_iter()
+        .fold(FNV_OFFSET, |h, p| fnv1a(h, p.bytes().chain([0u8])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,6 +99,9 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
             used: false,
         });
     }
+    // The roots of the manifests' objects by file, made on the first comment found: a comment
+    // is checked against its own file's objects only, not against every object.
+    let mut roots: Option<HashMap<FileId, Vec<crate::yaml::Node<'_, '_>>>> = None;
     for (i, f) in sources.files.iter().enumerate() {
         let file = FileId(i as u32);
         let text = f.text.as_str();
@@ -113,15 +116,22 @@ fn collect(index: &Index<'_, '_>, sources: &Sources, extra: &mut Vec<Finding>) -
             };
             // Inside a block or quoted scalar it is text (a ConfigMap's script, a values
             // string), not a comment.
-            if index
-                .objects
-                .iter()
-                .filter(|o| o.root.file() == file && o.origin().is_none())
-                .filter(|o| {
-                    let sp = o.root.span();
+            let roots = roots.get_or_insert_with(|| {
+                let mut by_file: HashMap<FileId, Vec<crate::yaml::Node<'_, '_>>> = HashMap::new();
+                for o in index.objects.iter().filter(|o| o.origin().is_none()) {
+                    by_file.entry(o.root.file()).or_default().push(o.root);
+                }
+                by_file
+            });
+            if roots
+                .get(&file)
+                .into_iter()
+                .flatten()
+                .filter(|root| {
+                    let sp = root.span();
                     sp.start as usize <= start && start <= sp.end as usize
                 })
-                .any(|o| in_scalar(o.root, start as u32))
+                .any(|root| in_scalar(*root, start as u32))
             {
                 continue;
             }

@@ -20,7 +20,7 @@
 //! * renaming or reordering files changes no finding except its path.
 
 mod common;
-use common::{fixtures_root, group_kind, metadata_field};
+use common::{Rng, fixtures_root, group_kind, metadata_field};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -1362,29 +1362,6 @@ fn common_dir(files: &Files) -> String {
         }
     }
     prefix
-}
-
-/// splitmix64, for the variations tried on each fixture set.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn shuffled(&mut self, n: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-        v
-    }
 }
 
 // --- Documents ---------------------------------------------------------------------------------

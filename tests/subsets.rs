@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{fixtures_root, group_kind, metadata_field};
+use common::{Rng, fixtures_root, group_kind, metadata_field};
 
 use meshlint::finding::{Outcome, Severity};
 use meshlint::lint::{self, Settings};
@@ -294,19 +294,6 @@ impl<'a> Checker<'a> {
             out.push_str(&format!("… and {} more\n", self.failures.len() - MAX));
         }
         Some(out)
-    }
-}
-
-/// splitmix64: a small deterministic generator for the sample.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 

@@ -48,15 +48,11 @@ impl<'d, 's> Index<'d, 's> {
         if a == b {
             return true;
         }
-        let dir = |p: &str| -> Vec<String> {
-            let mut c: Vec<String> = p
-                .trim_start_matches("./")
-                .split('/')
-                .map(str::to_string)
-                .collect();
+        fn dir(p: &str) -> Vec<&str> {
+            let mut c: Vec<&str> = p.trim_start_matches("./").split('/').collect();
             c.pop();
             c
-        };
+        }
         let (da, db) = (dir(pa), dir(pb));
         let scope = da.len().saturating_sub(1);
         db.len() >= scope && da[..scope] == db[..scope]
@@ -157,18 +153,14 @@ impl<'d, 's> Index<'d, 's> {
             .filter(|o| o.namespace == namespace)
             .filter_map(|o| Some((typo_distance(name, o.name)?, o.namespace, o.name)))
             .min()
-            .map(|(_, ns, n)| {
-                if ns.is_empty() {
-                    n.to_string()
-                } else {
-                    format!("{ns}/{n}")
-                }
-            })
+            .map(|(_, ns, n)| shown(ns, n))
     }
 
     /// The near miss of a missing `group/kind` `namespace/name`: the same name in another
-    /// namespace, else the closest name in the same namespace that a typo explains.
-    /// Rendered as `namespace/name` (`name` for cluster-scoped kinds).
+    /// namespace, when it sits near the reference (within the directory above the referring
+    /// file's: the same name in an unrelated sample elsewhere in the repository is another
+    /// object), else [`Index::typo_near_miss`]. Rendered as `namespace/name` (`name` for
+    /// cluster-scoped kinds).
     pub fn near_miss(
         &self,
         group: &str,
@@ -177,40 +169,20 @@ impl<'d, 's> Index<'d, 's> {
         name: &str,
         from: Option<crate::source::FileId>,
     ) -> Option<String> {
-        let show = |ns: &str, n: &str| {
-            if ns.is_empty() {
-                n.to_string()
-            } else {
-                format!("{ns}/{n}")
-            }
-        };
-        let ids = self.of_kind(group, kind);
-        let mut other_ns: Option<(&str, &str)> = None;
-        let mut best: Option<(usize, &str, &str)> = None;
-        for &id in ids.iter().take(MAX_CANDIDATES) {
-            let o = &self.objects[id];
-            // The same name in another namespace, when it sits near the reference (within the
-            // directory above the referring file's): the same name in an unrelated sample
-            // elsewhere in the repository is another object.
-            if o.name == name && o.namespace != namespace && self.near(from, o.root.file()) {
-                if other_ns.is_none_or(|(ns, _)| o.namespace < ns) {
-                    other_ns = Some((o.namespace, o.name));
-                }
-                continue;
-            }
-            if o.namespace != namespace {
-                continue;
-            }
-            if let Some(d) = typo_distance(name, o.name) {
-                let c = (d, o.namespace, o.name);
-                if best.is_none_or(|b| c < b) {
-                    best = Some(c);
-                }
-            }
+        let other_namespace = self
+            .of_kind(group, kind)
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|&id| &self.objects[id])
+            .filter(|o| {
+                o.name == name && o.namespace != namespace && self.near(from, o.root.file())
+            })
+            .map(|o| o.namespace)
+            .min();
+        match other_namespace {
+            Some(ns) => Some(shown(ns, name)),
+            None => self.typo_near_miss(group, kind, namespace, name),
         }
-        other_ns
-            .map(|(ns, n)| show(ns, n))
-            .or_else(|| best.map(|(_, ns, n)| show(ns, n)))
     }
 
     /// A pod template among `candidates` whose labels differ from `selector` in exactly one
@@ -269,12 +241,14 @@ impl<'d, 's> Index<'d, 's> {
         }
         best.map(|(_, m)| m)
     }
+}
 
-    /// Pod templates of namespace `ns` (all namespaces when `None`), for near-miss scans.
-    pub fn templates_in(&self, ns: Option<&str>) -> Vec<usize> {
-        (0..self.templates.len())
-            .filter(|&t| ns.is_none_or(|ns| self.templates[t].obj.namespace == ns))
-            .collect()
+/// `namespace/name`, or `name` for cluster-scoped objects.
+fn shown(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{namespace}/{name}")
     }
 }
 
@@ -294,9 +268,10 @@ pub struct SelectorMiss {
 /// chart labels them `istio: <release name without "istio-">`, e.g. `istio: ingress`. A
 /// selector written for one convention and pods labelled by the other is the classic miss.
 fn gateway_alias(wrote: &str, meant: &str) -> bool {
-    let strip = |s: &str| s.strip_suffix("gateway").map(str::to_string);
-    matches!(strip(wrote), Some(w) if !w.is_empty() && w == meant)
-        || matches!(strip(meant), Some(m) if !m.is_empty() && m == wrote)
+    fn strip(s: &str) -> Option<&str> {
+        s.strip_suffix("gateway").filter(|rest| !rest.is_empty())
+    }
+    strip(wrote) == Some(meant) || strip(meant) == Some(wrote)
 }
 
 /// A label key written as an abbreviation of the one the pods carry, or the other way round,

@@ -63,6 +63,16 @@ pub struct World {
 }
 
 impl World {
+    /// A world of `files`, chosen by the directory splits `env` (no alternative yet).
+    fn new(files: Vec<bool>, env: Vec<String>) -> World {
+        World {
+            files,
+            excluded: BTreeSet::new(),
+            env,
+            alternatives: Vec::new(),
+        }
+    }
+
     pub fn contains(&self, file: usize) -> bool {
         self.files.get(file).copied().unwrap_or(false)
     }
@@ -103,12 +113,7 @@ impl Worlds {
     /// One world of every file.
     pub fn single(files: usize) -> Worlds {
         Worlds {
-            worlds: vec![World {
-                files: vec![true; files],
-                excluded: BTreeSet::new(),
-                env: Vec::new(),
-                alternatives: Vec::new(),
-            }],
+            worlds: vec![World::new(vec![true; files], Vec::new())],
             reasons: Vec::new(),
             capped: false,
         }
@@ -174,18 +179,6 @@ fn split_point(paths: &[&str]) -> (String, Vec<Branch>) {
     (dir, branches)
 }
 
-/// FNV-1a over strings: a content signature independent of file names.
-fn fnv<'a>(parts: impl Iterator<Item = &'a str>) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for b in p.bytes().chain([0u8]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    h
-}
-
 /// Splits the files into worlds.
 ///
 /// `paths[i]` is file `i`'s path as shown; `defs` lists `(key, file)` for every object
@@ -213,6 +206,14 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
     if !any_declared && files_of.values().all(|v| v.len() < 2) {
         return Worlds::single(n);
     }
+    // Only keys defined in two files or more can conflict: those, with their text made once,
+    // in key order.
+    let mut multi: Vec<(&K, String, Vec<usize>)> = files_of
+        .into_iter()
+        .filter(|(_, fs)| fs.len() > 1)
+        .map(|(k, fs)| (k, key_text(k), fs))
+        .collect();
+    multi.sort_by(|a, b| a.0.cmp(b.0));
     // Keys each file defines, for content signatures.
     let mut keys_of_file: Vec<Vec<String>> = vec![Vec::new(); n];
     for (k, f) in defs {
@@ -226,12 +227,6 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
 
     let mut reasons = Vec::new();
     let mut pending: Vec<World> = Vec::new();
-    let start = World {
-        files: vec![true; n],
-        excluded: BTreeSet::new(),
-        env: Vec::new(),
-        alternatives: Vec::new(),
-    };
     if any_declared {
         // Declared sets first: one world per declared root, sharing the undeclared files.
         let declared_roots: BTreeSet<&String> = roots.iter().flatten().collect();
@@ -239,12 +234,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
             let files = (0..n)
                 .map(|f| roots[f].as_ref().is_none_or(|r| r == *root))
                 .collect();
-            pending.push(World {
-                files,
-                excluded: BTreeSet::new(),
-                env: vec![(*root).clone()],
-                alternatives: Vec::new(),
-            });
+            pending.push(World::new(files, vec![(*root).clone()]));
         }
         reasons.push(format!(
             "declared in the config (`sets:`): {}",
@@ -255,7 +245,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                 .join(", ")
         ));
     } else {
-        pending.push(start);
+        pending.push(World::new(vec![true; n], Vec::new()));
     }
 
     let mut done: Vec<World> = Vec::new();
@@ -268,19 +258,17 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
         rounds += 1;
         // Conflicts inside this world, grouped by split point.
         let mut by_dir: BTreeMap<String, Vec<(Vec<Branch>, String)>> = BTreeMap::new();
-        let mut conflict_keys: Vec<(&K, Vec<usize>)> = files_of
+        let conflict_keys: Vec<(&str, Vec<usize>)> = multi
             .iter()
-            .filter_map(|(k, fs)| {
-                let text = key_text(k);
+            .filter_map(|(_, text, fs)| {
                 let inside: Vec<usize> = fs
                     .iter()
                     .copied()
-                    .filter(|&f| w.files[f] && !w.excluded.contains(&(f, text.clone())))
+                    .filter(|&f| w.contains_object(f, text))
                     .collect();
-                (inside.len() > 1).then_some((*k, inside))
+                (inside.len() > 1).then_some((text.as_str(), inside))
             })
             .collect();
-        conflict_keys.sort();
         if conflict_keys.is_empty() {
             done.push(w);
             continue;
@@ -303,7 +291,7 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
             if branches.iter().any(shared) && !branches.iter().all(shared) {
                 for (&f, b) in fs.iter().zip(&branches) {
                     if shared(b) {
-                        w.excluded.insert((f, key_text(k)));
+                        w.excluded.insert((f, k.to_string()));
                         overridden = true;
                     }
                 }
@@ -321,7 +309,10 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
         for (k, fs) in &conflict_keys {
             let ps: Vec<&str> = fs.iter().map(|&f| normed[f].as_str()).collect();
             let (dir, branches) = split_point(&ps);
-            by_dir.entry(dir).or_default().push((branches, key_text(k)));
+            by_dir
+                .entry(dir)
+                .or_default()
+                .push((branches, k.to_string()));
         }
         // Outermost split points: not inside a directory branch of another split point.
         let dirs: Vec<&String> = by_dir.keys().collect();
@@ -427,8 +418,9 @@ pub fn partition<K: Hash + Eq + Ord + Clone>(
                 let mut hashes: Vec<u64> = (0..n)
                     .filter(|&f| w.files[f] && b.holds(&normed[f]))
                     .map(|f| {
-                        content(f)
-                            .unwrap_or_else(|| fnv(keys_of_file[f].iter().map(String::as_str)))
+                        content(f).unwrap_or_else(|| {
+                            crate::source::fnv_parts(keys_of_file[f].iter().map(String::as_str))
+                        })
                     })
                     .collect();
                 hashes.sort_unstable();

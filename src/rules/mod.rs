@@ -133,13 +133,32 @@ impl Finding {
         items: impl Iterator<Item = (Location, String)>,
     ) -> &mut Self {
         let max = crate::lint::MAX_RELATED;
-        for (i, (location, mut message)) in items.take(max).enumerate() {
-            if i + 1 == max && total > max {
-                message = format!("{message} (and {} more like it, not shown)", total - max);
-            }
-            self.related.push(Related { location, message });
+        self.related.extend(
+            items
+                .take(max)
+                .map(|(location, message)| Related { location, message }),
+        );
+        if total > max {
+            self.note_more_related(total - max);
         }
         self
+    }
+
+    /// Keeps at most [`crate::lint::MAX_RELATED`] related locations; the last one kept says
+    /// how many were left out.
+    pub fn cap_related(&mut self) {
+        let max = crate::lint::MAX_RELATED;
+        if self.related.len() > max {
+            let more = self.related.len() - max;
+            self.related.truncate(max);
+            self.note_more_related(more);
+        }
+    }
+
+    fn note_more_related(&mut self, more: usize) {
+        if let Some(last) = self.related.last_mut() {
+            last.message = format!("{} (and {more} more like it, not shown)", last.message);
+        }
     }
     pub fn severity(&mut self, severity: Severity) -> &mut Self {
         self.severity = severity;
@@ -150,12 +169,17 @@ impl Finding {
 /// `a, b, c and 12 more`: a list for a message, folded after `max` items so that a cause
 /// shared by many objects stays one readable line (the objects go in related locations).
 pub fn fold_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(max.max(1)).map(|s| s.as_ref()).collect();
-    let rest = items.len().saturating_sub(shown.len());
+    fold_shown(&items[..items.len().min(max.max(1))], items.len())
+}
+
+/// [`fold_list`] when only the `shown` items of `total` were made.
+pub fn fold_shown<S: AsRef<str>>(shown: &[S], total: usize) -> String {
+    let list: Vec<&str> = shown.iter().map(|s| s.as_ref()).collect();
+    let rest = total.saturating_sub(list.len());
     if rest == 0 {
-        shown.join(", ")
+        list.join(", ")
     } else {
-        format!("{} and {rest} more", shown.join(", "))
+        format!("{} and {rest} more", list.join(", "))
     }
 }
 

@@ -301,16 +301,12 @@ fn numeric(
         return;
     }
     let svc = &ix.services[s];
-    // Named in the message: the first few (fold_list counts the rest).
-    let mut names: Vec<String> = undeclared
+    // Named in the message: the first few (the rest are counted).
+    let names: Vec<String> = undeclared
         .iter()
         .take(3)
         .map(|&t| ix.templates[t].obj.display())
         .collect();
-    names.extend(std::iter::repeat_n(
-        String::new(),
-        undeclared.len() - names.len(),
-    ));
     let defaulted = if port.target_explicit {
         String::new()
     } else {
@@ -345,7 +341,7 @@ fn numeric(
             svc.obj.display(),
             origin_note(&svc.obj),
             port.display(),
-            crate::rules::fold_list(&names, 3)
+            crate::rules::fold_shown(&names, undeclared.len())
         ),
         format!(
             "set targetPort to the port the app listens on and declare it \
